@@ -1,0 +1,188 @@
+"""The directory: people (principals), departments as a tree with heads, roles,
+positions and external identities.
+
+The engine only reads the directory, through the small `Directory` protocol, so
+that the store can answer from indexed tables and tests can use
+`InMemoryDirectory`. Identities from other platforms map to one principal as
+`platform:type:id` (for example `wecom:user:zhangsan`, seed 002).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from signoff.domain.errors import Invalid, Problem, UnknownDepartment, UnknownPrincipal
+
+IDENTITY = re.compile(r"^([a-z][a-z0-9_]*):([a-z][a-z0-9_]*):(\S+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    platform: str
+    type: str
+    external_id: str
+
+    @classmethod
+    def parse(cls, text: str) -> Identity:
+        match = IDENTITY.match(text)
+        if not match:
+            raise Invalid(
+                f"identity {text!r} is not of the form platform:type:id",
+                [Problem("identity", "format", "expected platform:type:id, e.g. wecom:user:zs")],
+            )
+        return cls(match[1], match[2], match[3])
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.type}:{self.external_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """A person. `department_id` is their primary department (heads are looked up there)."""
+
+    id: str
+    name: str
+    department_id: str | None = None
+    roles: frozenset[str] = frozenset()
+    position: str | None = None
+    email: str | None = None
+    active: bool = True
+    identities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    id: str
+    name: str
+    parent_id: str | None = None
+    head_ids: tuple[str, ...] = ()
+
+    @property
+    def head_id(self) -> str | None:
+        return self.head_ids[0] if self.head_ids else None
+
+
+class Directory(Protocol):
+    """What the engine needs to know about people and departments."""
+
+    def principal(self, principal_id: str) -> Principal | None: ...
+
+    def department(self, department_id: str) -> Department | None: ...
+
+    def with_role(self, role: str) -> list[str]: ...
+
+    def with_position(self, position: str) -> list[str]: ...
+
+
+def department_chain(directory: Directory, department_id: str | None) -> Iterator[Department]:
+    """The department and every department above it, nearest first (cycle-safe)."""
+    seen: set[str] = set()
+    current = department_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        dept = directory.department(current)
+        if dept is None:
+            return
+        yield dept
+        current = dept.parent_id
+
+
+def require_principal(directory: Directory, principal_id: str) -> Principal:
+    found = directory.principal(principal_id)
+    if found is None or not found.active:
+        raise UnknownPrincipal(f"no active principal {principal_id!r}", principal_id=principal_id)
+    return found
+
+
+@dataclass
+class InMemoryDirectory:
+    """A whole directory held in memory: for tests, previews and small companies."""
+
+    principals: dict[str, Principal] = field(default_factory=dict)
+    departments: dict[str, Department] = field(default_factory=dict)
+    _by_role: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _by_position: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _by_identity: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(
+        cls, principals: Iterable[Principal], departments: Iterable[Department] = ()
+    ) -> InMemoryDirectory:
+        directory = cls()
+        for dept in departments:
+            directory.departments[dept.id] = dept
+        for person in principals:
+            directory.add(person)
+        problems = directory.problems()
+        if problems:
+            raise Invalid(f"the directory has {len(problems)} problem(s)", problems)
+        return directory
+
+    def add(self, person: Principal) -> None:
+        self.principals[person.id] = person
+        for role in sorted(person.roles):
+            self._by_role.setdefault(role, []).append(person.id)
+        if person.position:
+            self._by_position.setdefault(person.position, []).append(person.id)
+        for identity in person.identities:
+            self._by_identity[str(Identity.parse(identity))] = person.id
+
+    def problems(self) -> list[Problem]:
+        """Unknown departments and heads, and cycles in the department tree."""
+        problems: list[Problem] = []
+        for dept in self.departments.values():
+            if dept.parent_id is not None and dept.parent_id not in self.departments:
+                problems.append(
+                    Problem(
+                        f"departments.{dept.id}.parent_id", "unknown_department", dept.parent_id
+                    )
+                )
+            problems.extend(
+                Problem(f"departments.{dept.id}.head_ids", "unknown_principal", head)
+                for head in dept.head_ids
+                if head not in self.principals
+            )
+            chain = [d.id for d in department_chain(self, dept.id)]
+            last = self.departments.get(chain[-1]) if chain else None
+            if last is not None and last.parent_id in chain:
+                problems.append(
+                    Problem(f"departments.{dept.id}.parent_id", "cycle", " -> ".join(chain))
+                )
+        for person in self.principals.values():
+            if person.department_id is not None and person.department_id not in self.departments:
+                problems.append(
+                    Problem(
+                        f"principals.{person.id}.department_id",
+                        "unknown_department",
+                        person.department_id,
+                    )
+                )
+        return problems
+
+    # -- Directory protocol --
+
+    def principal(self, principal_id: str) -> Principal | None:
+        return self.principals.get(principal_id)
+
+    def department(self, department_id: str) -> Department | None:
+        return self.departments.get(department_id)
+
+    def with_role(self, role: str) -> list[str]:
+        return [p for p in self._by_role.get(role, ()) if self.principals[p].active]
+
+    def with_position(self, position: str) -> list[str]:
+        return [p for p in self._by_position.get(position, ()) if self.principals[p].active]
+
+    # -- extras --
+
+    def by_identity(self, identity: str) -> str | None:
+        return self._by_identity.get(str(Identity.parse(identity)))
+
+    def require_department(self, department_id: str) -> Department:
+        dept = self.departments.get(department_id)
+        if dept is None:
+            raise UnknownDepartment(f"no department {department_id!r}", department_id=department_id)
+        return dept
