@@ -329,3 +329,20 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     cls = EVENT_TYPES[data["type"]]
     hints = _hints(cls)
     return cls(**{k: _typed(hints[k], v) for k, v in data.items() if k != "type"})
+
+
+_STATUS_AFTER: dict[type[Event], str] = {
+    DraftSaved: "draft",
+    InstanceSubmitted: "pending",
+    InstanceResubmitted: "pending",
+    InstanceApproved: "approved",
+    InstanceRejected: "rejected",
+    InstanceWithdrawn: "withdrawn",
+    InstanceTerminated: "terminated",
+    InstanceReturned: "returned",
+}
+
+
+def status_after(event: Event, before: str) -> str:
+    """The instance status once this event is applied (most events keep it)."""
+    return _STATUS_AFTER.get(type(event), before)

@@ -1,0 +1,107 @@
+"""What the service layer needs from persistence, as protocols the store implements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from signoff.domain.directory import Directory
+from signoff.domain.events import Event
+from signoff.domain.instance import Instance
+from signoff.domain.templates import Template
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class InstanceRepository(Protocol):
+    def get(self, instance_id: str, *, lock: bool = True) -> Instance:
+        """The instance, its row locked for this transaction when `lock` (UnknownInstance)."""
+        ...
+
+    def add(self, instance: Instance, events: Sequence[Event]) -> None:
+        """A new instance with its first events (audit + outbox rows in the same transaction)."""
+        ...
+
+    def save(self, instance: Instance, events: Sequence[Event]) -> None:
+        """Write the changed instance, checking the version it was loaded at (VersionConflict)."""
+        ...
+
+    def with_open_tasks_of(self, principal_id: str) -> list[str]:
+        """Ids of instances where the person holds a waiting or pending task."""
+        ...
+
+
+class TemplateRepository(Protocol):
+    def get(self, key: str, version: int | None = None) -> Template:
+        """A published version, the newest when `version` is None (UnknownTemplate)."""
+        ...
+
+    def publish(self, definition: dict[str, Any], by: str | None, at: datetime) -> Template: ...
+
+    def save_draft(self, definition: dict[str, Any], by: str | None, at: datetime) -> None: ...
+
+    def get_draft(self, key: str) -> dict[str, Any] | None: ...
+
+    def summaries(self) -> list[TemplateSummary]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSummary:
+    key: str
+    name: str
+    version: int
+    published_at: datetime
+    has_draft: bool
+
+
+class SerialCounter(Protocol):
+    def next(self, period: str) -> int:
+        """The next number of this period's counter (1, 2, ...), in this transaction."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    command_hash: str
+    response: dict[str, Any]
+
+
+class IdempotencyStore(Protocol):
+    def get(self, actor: str, key: str) -> StoredResponse | None: ...
+
+    def put(
+        self,
+        actor: str,
+        key: str,
+        command_hash: str,
+        instance_id: str | None,
+        response: dict[str, Any],
+        at: datetime,
+    ) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. `with uow:` begins it; `commit()` ends it; leaving without commit
+    rolls back."""
+
+    instances: InstanceRepository
+    templates: TemplateRepository
+    serials: SerialCounter
+    idempotency: IdempotencyStore
+    directory: Directory
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...

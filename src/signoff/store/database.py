@@ -1,0 +1,81 @@
+"""Connecting to SQLite or PostgreSQL, the same way for both.
+
+SQLite (the default, `sqlite:///signoff.db`) runs in WAL mode with foreign keys
+on, and every write transaction starts with `BEGIN IMMEDIATE`: the writer lock is
+taken up front, so two commands never both read and then fight to write. Read-only
+work uses `Database.reader()`, whose transactions are `BEGIN DEFERRED`.
+
+PostgreSQL URLs (`postgresql://...`) use psycopg 3. Commands lock the instance
+row with `SELECT ... FOR UPDATE`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+DEFAULT_URL = "sqlite:///signoff.db"
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` means psycopg 3 here."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+class Database:
+    def __init__(self, url: str | None = None, *, echo: bool = False) -> None:
+        self.url = normalise_url(url or os.environ.get("SIGNOFF_DATABASE_URL") or DEFAULT_URL)
+        self.engine: Engine = _engine(self.url, echo)
+        self.dialect = self.engine.dialect.name
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def reader(self) -> Iterator[Connection]:
+        """A read-only connection (on SQLite: a deferred transaction, no writer lock)."""
+        conn = self.engine.connect().execution_options(sqlite_begin="DEFERRED")
+        with conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _engine(url: str, echo: bool) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    memory = url in ("sqlite://", "sqlite:///:memory:")
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    if not memory:
+        kwargs["poolclass"] = NullPool if os.environ.get("SIGNOFF_SQLITE_NULLPOOL") else None
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    engine = create_engine(url, echo=echo, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine

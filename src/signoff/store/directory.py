@@ -1,0 +1,162 @@
+"""The directory in SQL: the engine's `Directory` protocol answered from indexed tables,
+and the writes of a directory import (upserts, in the caller's transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from signoff.domain.directory import Department, Principal
+from signoff.store.schema import (
+    department_heads,
+    departments,
+    identities,
+    principal_roles,
+    principals,
+)
+
+
+class SqlDirectory:
+    """Lookups cached for the life of one unit of work."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._principals: dict[str, Principal | None] = {}
+        self._departments: dict[str, Department | None] = {}
+
+    def principal(self, principal_id: str) -> Principal | None:
+        if principal_id in self._principals:
+            return self._principals[principal_id]
+        row = self.conn.execute(
+            select(principals).where(principals.c.id == principal_id)
+        ).one_or_none()
+        found = None
+        if row is not None:
+            roles = self.conn.execute(
+                select(principal_roles.c.role).where(principal_roles.c.principal_id == row.id)
+            ).scalars()
+            ids = self.conn.execute(
+                select(identities.c.identity).where(identities.c.principal_id == row.id)
+            ).scalars()
+            found = Principal(
+                row.id,
+                row.name,
+                row.department_id,
+                frozenset(roles),
+                row.position,
+                row.email,
+                row.active,
+                tuple(sorted(ids)),
+            )
+        self._principals[principal_id] = found
+        return found
+
+    def department(self, department_id: str) -> Department | None:
+        if department_id in self._departments:
+            return self._departments[department_id]
+        row = self.conn.execute(
+            select(departments).where(departments.c.id == department_id)
+        ).one_or_none()
+        found = None
+        if row is not None:
+            heads = self.conn.execute(
+                select(department_heads.c.principal_id)
+                .where(department_heads.c.department_id == row.id)
+                .order_by(department_heads.c.rank)
+            ).scalars()
+            found = Department(row.id, row.name, row.parent_id, tuple(heads))
+        self._departments[department_id] = found
+        return found
+
+    def with_role(self, role: str) -> list[str]:
+        query = (
+            select(principal_roles.c.principal_id)
+            .join(principals, principals.c.id == principal_roles.c.principal_id)
+            .where(principal_roles.c.role == role, principals.c.active.is_(True))
+            .order_by(principal_roles.c.principal_id)
+        )
+        return list(self.conn.execute(query).scalars())
+
+    def with_position(self, position: str) -> list[str]:
+        query = (
+            select(principals.c.id)
+            .where(principals.c.position == position, principals.c.active.is_(True))
+            .order_by(principals.c.id)
+        )
+        return list(self.conn.execute(query).scalars())
+
+    def by_identity(self, identity: str) -> str | None:
+        found: str | None = self.conn.execute(
+            select(identities.c.principal_id).where(identities.c.identity == identity)
+        ).scalar()
+        return found
+
+    def all_departments(self) -> list[Department]:
+        heads: dict[str, list[str]] = {}
+        for row in self.conn.execute(select(department_heads).order_by(department_heads.c.rank)):
+            heads.setdefault(row.department_id, []).append(row.principal_id)
+        return [
+            Department(r.id, r.name, r.parent_id, tuple(heads.get(r.id, ())))
+            for r in self.conn.execute(select(departments).order_by(departments.c.id))
+        ]
+
+    def principal_ids(self) -> set[str]:
+        return set(self.conn.execute(select(principals.c.id)).scalars())
+
+    def identity_owners(self) -> dict[str, str]:
+        return {r.identity: r.principal_id for r in self.conn.execute(select(identities))}
+
+    # ---- writes ----------------------------------------------------------------------
+
+    def upsert(self, depts: Iterable[Department], people: Iterable[Principal]) -> None:
+        """Insert or replace these departments and people (roles, heads and identities too)."""
+        depts, people = list(depts), list(people)
+        existing_depts = set(self.conn.execute(select(departments.c.id)).scalars())
+        for dept in depts:
+            fields = {"name": dept.name, "parent_id": dept.parent_id}
+            if dept.id in existing_depts:
+                self.conn.execute(update(departments).where(departments.c.id == dept.id), fields)
+            else:
+                self.conn.execute(insert(departments).values(id=dept.id, **fields))
+        existing_people = self.principal_ids()
+        for person in people:
+            values: dict[str, object] = {
+                "name": person.name,
+                "department_id": person.department_id,
+                "position": person.position,
+                "email": person.email,
+                "active": person.active,
+            }
+            if person.id in existing_people:
+                self.conn.execute(update(principals).where(principals.c.id == person.id), values)
+            else:
+                self.conn.execute(insert(principals).values(id=person.id, **values))
+            self.conn.execute(
+                delete(principal_roles).where(principal_roles.c.principal_id == person.id)
+            )
+            self.conn.execute(delete(identities).where(identities.c.principal_id == person.id))
+            if person.roles:
+                self.conn.execute(
+                    insert(principal_roles),
+                    [{"principal_id": person.id, "role": r} for r in sorted(person.roles)],
+                )
+            if person.identities:
+                self.conn.execute(
+                    insert(identities),
+                    [{"identity": i, "principal_id": person.id} for i in person.identities],
+                )
+        for dept in depts:
+            self.conn.execute(
+                delete(department_heads).where(department_heads.c.department_id == dept.id)
+            )
+            if dept.head_ids:
+                self.conn.execute(
+                    insert(department_heads),
+                    [
+                        {"department_id": dept.id, "principal_id": h, "rank": i}
+                        for i, h in enumerate(dept.head_ids)
+                    ],
+                )
+        self._principals.clear()
+        self._departments.clear()

@@ -1,0 +1,249 @@
+"""The tables. One schema for SQLite and PostgreSQL (JSON is JSONB on PostgreSQL).
+
+Hot paths and the indexes that serve them:
+- a person's pending / done tasks: `ix_tasks_inbox` (assignee, status, created_at, id) and
+  `ix_tasks_done` (assignee, acted_at, id): keyset paging walks the index, counts are
+  index-only;
+- CC'd to me: `ix_ccs_person` (principal_id, at, instance_id);
+- my requests: `ix_instances_applicant` (applicant_id, created_at, id);
+- an instance's tasks and audit trail: by instance id;
+- the outbox relay: `ix_outbox_pending` (status, next_attempt_at, id).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite keeps naive UTC text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give a timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _id(name: str = "id", *args: Any, **kw: Any) -> Column[str]:
+    return Column(name, String(64), *args, **kw)
+
+
+templates = Table(
+    "templates",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("definition", Json, nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("published_by", String(64)),
+)
+
+template_drafts = Table(
+    "template_drafts",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("definition", Json, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(64)),
+)
+
+instances = Table(
+    "instances",
+    metadata,
+    _id(primary_key=True),
+    Column("template_key", String(64), nullable=False),
+    Column("template_version", Integer, nullable=False),
+    _id("applicant_id", nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("serial", String(64), nullable=True),
+    Column("title", String(200), nullable=False, default=""),
+    Column("form", Json, nullable=False),
+    Column("state", Json, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("audit_head", String(64), nullable=True),  # hash of the newest audit row
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("submitted_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_instances_applicant", "applicant_id", "created_at", "id"),
+    Index("ix_instances_template_status", "template_key", "status", "created_at"),
+    UniqueConstraint("serial"),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    _id(primary_key=True),
+    _id("instance_id", ForeignKey("instances.id"), nullable=False),
+    Column("template_key", String(64), nullable=False),
+    Column("node_id", String(64), nullable=False),
+    Column("lane", Integer, nullable=False),
+    _id("assignee", nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    _id("origin", nullable=True),
+    _id("on_behalf_of", nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("acted_at", UTCDateTime, nullable=True),
+    Column("comment", Text, nullable=True),
+    Column("auto", String(32), nullable=True),
+    Column("cancel_reason", String(32), nullable=True),
+    Column("read_at", UTCDateTime, nullable=True),
+    Index("ix_tasks_inbox", "assignee", "status", "created_at", "id"),
+    Index("ix_tasks_done", "assignee", "acted_at", "id"),
+    Index("ix_tasks_instance", "instance_id"),
+)
+
+ccs = Table(
+    "ccs",
+    metadata,
+    _id("instance_id", ForeignKey("instances.id"), primary_key=True),
+    _id("principal_id", primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_ccs_person", "principal_id", "at", "instance_id"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    _id("instance_id", nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("event_id", String(80), nullable=False),
+    Column("type", String(40), nullable=False),
+    _id("actor", nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("from_status", String(16), nullable=False),
+    Column("to_status", String(16), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("instance_id", "seq"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("event_id", String(80), nullable=False, unique=True),
+    _id("instance_id", nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_outbox_pending", "status", "next_attempt_at", "id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    _id("actor", primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("command_hash", String(64), nullable=False),
+    _id("instance_id", nullable=True),
+    Column("response", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+serial_counters = Table(
+    "serial_counters",
+    metadata,
+    Column("period", String(80), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+departments = Table(
+    "departments",
+    metadata,
+    _id(primary_key=True),
+    Column("name", String(200), nullable=False),
+    _id("parent_id", nullable=True),
+    Index("ix_departments_parent", "parent_id"),
+)
+
+department_heads = Table(
+    "department_heads",
+    metadata,
+    _id("department_id", ForeignKey("departments.id"), primary_key=True),
+    _id("principal_id", primary_key=True),
+    Column("rank", Integer, nullable=False),
+)
+
+principals = Table(
+    "principals",
+    metadata,
+    _id(primary_key=True),
+    Column("name", String(200), nullable=False),
+    _id("department_id", nullable=True),
+    Column("position", String(64), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Index("ix_principals_position", "position"),
+    Index("ix_principals_department", "department_id"),
+)
+
+principal_roles = Table(
+    "principal_roles",
+    metadata,
+    _id("principal_id", ForeignKey("principals.id"), primary_key=True),
+    Column("role", String(64), primary_key=True),
+    Index("ix_principal_roles_role", "role", "principal_id"),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("identity", String(200), primary_key=True),
+    _id("principal_id", ForeignKey("principals.id"), nullable=False),
+    Index("ix_identities_principal", "principal_id"),
+)

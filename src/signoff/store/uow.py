@@ -1,0 +1,63 @@
+"""The unit of work: one transaction, and the repositories bound to it.
+
+with SqlUnitOfWork(db) as uow:        # BEGIN (SQLite: BEGIN IMMEDIATE)
+    instance = uow.instances.get(id)  # SELECT ... FOR UPDATE on PostgreSQL
+    ...
+    uow.instances.save(instance, events)
+    uow.commit()                      # COMMIT; leaving without it rolls back
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, RootTransaction
+
+from signoff.store.counters import SqlIdempotencyStore, SqlSerialCounter
+from signoff.store.database import Database
+from signoff.store.directory import SqlDirectory
+from signoff.store.instances import SqlInstanceRepository
+from signoff.store.templates import SqlTemplateRepository
+
+
+class SqlUnitOfWork:
+    conn: Connection
+    instances: SqlInstanceRepository
+    templates: SqlTemplateRepository
+    serials: SqlSerialCounter
+    idempotency: SqlIdempotencyStore
+    directory: SqlDirectory
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._tx: RootTransaction | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.conn = self.db.engine.connect()
+        self._tx = self.conn.begin()
+        self.templates = SqlTemplateRepository(self.conn)
+        self.instances = SqlInstanceRepository(
+            self.conn, self.templates.get, lock_rows=not self.db.is_sqlite
+        )
+        self.serials = SqlSerialCounter(self.conn)
+        self.idempotency = SqlIdempotencyStore(self.conn)
+        self.directory = SqlDirectory(self.conn)
+        return self
+
+    def commit(self) -> None:
+        assert self._tx is not None  # noqa: S101  # only inside `with`
+        self._tx.commit()
+        self._tx = None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx is not None:
+                self._tx.rollback()
+                self._tx = None
+        finally:
+            self.conn.close()
