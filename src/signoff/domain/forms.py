@@ -118,6 +118,7 @@ class Field:
     placeholder: str | None = None
     visible_when: VisibleWhen | None = None
     default: object = _attr(default=None, compare=False)
+    ui: dict[str, object] | None = _attr(default=None, compare=False, repr=False)
     min_length: int = 0
     max_length: int | None = None
     pattern: re.Pattern[str] | None = None
@@ -167,15 +168,17 @@ class _Scope:
         shown: set[str] = set()
         for f in self.order:
             when = f.visible_when
-            if when is None or (when.field in shown and _selects(values.get(when.field), when)):
+            if when is None or (when.field in shown and self._selects(when, values)):
                 shown.add(f.id)
         return shown
 
-
-def _selects(value: object, when: VisibleWhen) -> bool:
-    if isinstance(value, str):
-        return value in when.values
-    return isinstance(value, list) and any(isinstance(v, str) and v in when.values for v in value)
+    def _selects(self, when: VisibleWhen, values: Mapping[str, object]) -> bool:
+        value, controller = values.get(when.field), self.by_id.get(when.field)
+        if controller is not None and controller.type is FieldType.CHECKBOX:
+            return isinstance(value, list) and any(
+                isinstance(v, str) and v in when.values for v in value
+            )
+        return isinstance(value, str) and value in when.values
 
 
 def _controllers_first(
@@ -398,18 +401,14 @@ def _check_table(f: Field, v: object, p: str, out: list[Problem], partial: bool)
 
 
 _CHECKS: Final[dict[FieldType, _Check]] = {
-    FieldType.TEXT: _check_text,
-    FieldType.TEXTAREA: _check_text,
+    **dict.fromkeys((FieldType.TEXT, FieldType.TEXTAREA), _check_text),
     FieldType.NUMBER: _check_number,
     FieldType.MONEY: _check_money,
     FieldType.DATE: _check_date,
     FieldType.DATE_RANGE: _check_date_range,
-    FieldType.SELECT: _check_choice,
-    FieldType.RADIO: _check_choice,
-    FieldType.MULTI_SELECT: _check_choices,
-    FieldType.CHECKBOX: _check_choices,
-    FieldType.USER: _check_reference,
-    FieldType.DEPARTMENT: _check_reference,
+    **dict.fromkeys(CHOICE_TYPES, _check_choice),
+    **dict.fromkeys(MULTI_CHOICE_TYPES, _check_choices),
+    **dict.fromkeys((FieldType.USER, FieldType.DEPARTMENT), _check_reference),
     FieldType.ATTACHMENT: _check_attachment,
     FieldType.TABLE: _check_table,
 }
@@ -598,28 +597,23 @@ _CURRENCY: Final = _reader(
     "format",
 )
 _NUMBER: Final = _reader(lambda v: None if isinstance(v, str) else as_decimal(v), "not a number")
-_BOUND: Final[dict[FieldType, tuple[str, _Read]]] = {
+_BOUND: Final[dict[FieldType, tuple[str, _Read]]] = {  # min/max: attribute suffix, reader
     FieldType.NUMBER: ("", _NUMBER),
     FieldType.MONEY: ("", _reader(as_decimal, 'expected a decimal string such as "5000.00"')),
-    FieldType.DATE: ("_date", _reader(as_date, "expected a date YYYY-MM-DD")),
-    FieldType.DATE_RANGE: ("_date", _reader(as_date, "expected a date YYYY-MM-DD")),
+    **dict.fromkeys(
+        (FieldType.DATE, FieldType.DATE_RANGE), ("_date", _reader(as_date, "expected YYYY-MM-DD"))
+    ),
 }
 _KEYS: Final[dict[str, tuple[str, _Read | None]]] = {
     # key: (the field types that take it, "*" for all; how to read it, None: read apart)
-    "id": ("*", None),
-    "type": ("*", None),
-    "label": ("*", _STRING),
+    **dict.fromkeys(("id", "type", "visible_when"), ("*", None)),
+    **dict.fromkeys(("label", "description", "placeholder"), ("*", _STRING)),
     "required": ("*", _FLAG),
-    "description": ("*", _STRING),
-    "placeholder": ("*", _STRING),
-    "visible_when": ("*", None),
     "default": ("*", lambda value: value),
     "ui": ("*", _kind(dict, "expected an object")),
-    "min_length": ("text textarea", _COUNT),
-    "max_length": ("text textarea", _COUNT),
+    **dict.fromkeys(("min_length", "max_length"), ("text textarea", _COUNT)),
     "pattern": ("text", _regex),
-    "min": ("number money date date_range", None),
-    "max": ("number money date date_range", None),
+    **dict.fromkeys(("min", "max"), ("number money date date_range", None)),
     "precision": ("number", _integer(0, 20)),
     "scale": ("money", _integer(0, 20)),
     "currency": ("money", _CURRENCY),
@@ -637,7 +631,7 @@ _ALLOWED: Final = {
     t: frozenset(k for k, (types, _) in _KEYS.items() if types == "*" or t in types.split())
     for t in FieldType
 }
-_ORDERED: Final = ("length", "", "_date", "_items", "_rows")
+_ORDERED: Final = ("_length", "", "_date", "_items", "_rows")
 
 
 def _parse_options(data: object, path: str, problems: list[Problem]) -> tuple[Option, ...]:
@@ -694,7 +688,7 @@ def _parse_field(data: object, path: str, problems: list[Problem], in_table: boo
 
     for key in ("id", "type", "label"):
         if not isinstance(data.get(key), str):
-            fail(key, "type" if key in data else "required", "expected a string")
+            fail(key, "required" if data.get(key) is None else "type", "expected a string")
     field_id, type_name, t = data.get("id"), data.get("type"), None
     if isinstance(field_id, str) and not ID_PATTERN.fullmatch(field_id):
         fail("id", "format", "expected letters, digits and _ (not first), at most 64")

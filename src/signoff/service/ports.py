@@ -8,7 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
-from signoff.domain.directory import Directory
+from signoff.domain.directory import Department, Directory, Principal
 from signoff.domain.events import Event
 from signoff.domain.instance import Instance
 from signoff.domain.templates import Template
@@ -85,15 +85,38 @@ class IdempotencyStore(Protocol):
     ) -> None: ...
 
 
+class DirectoryStore(Directory, Protocol):
+    """The directory as the engine reads it, plus what an import needs."""
+
+    def all_departments(self) -> list[Department]: ...
+
+    def principal_ids(self) -> set[str]: ...
+
+    def identity_owners(self) -> dict[str, str]: ...
+
+    def by_identity(self, identity: str) -> str | None: ...
+
+    def upsert(self, depts: Sequence[Department], people: Sequence[Principal]) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. `with uow:` begins it; `commit()` ends it; leaving without commit
     rolls back."""
 
-    instances: InstanceRepository
-    templates: TemplateRepository
-    serials: SerialCounter
-    idempotency: IdempotencyStore
-    directory: Directory
+    @property
+    def instances(self) -> InstanceRepository: ...
+
+    @property
+    def templates(self) -> TemplateRepository: ...
+
+    @property
+    def serials(self) -> SerialCounter: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def directory(self) -> DirectoryStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

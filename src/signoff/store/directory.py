@@ -3,7 +3,7 @@ and the writes of a directory import (upserts, in the caller's transaction)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -109,9 +109,8 @@ class SqlDirectory:
 
     # ---- writes ----------------------------------------------------------------------
 
-    def upsert(self, depts: Iterable[Department], people: Iterable[Principal]) -> None:
+    def upsert(self, depts: Sequence[Department], people: Sequence[Principal]) -> None:
         """Insert or replace these departments and people (roles, heads and identities too)."""
-        depts, people = list(depts), list(people)
         existing_depts = set(self.conn.execute(select(departments.c.id)).scalars())
         for dept in depts:
             fields = {"name": dept.name, "parent_id": dept.parent_id}
