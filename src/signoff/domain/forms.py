@@ -189,13 +189,13 @@ def _controllers_first(
         return None
     order: dict[str, Field] = {}
     for f in fields:
-        chain: list[Field] = []
+        chain: dict[str, Field] = {}
         current: Field | None = f
-        while current is not None and current.id not in order and current not in chain:
-            chain.append(current)
+        while current is not None and current.id not in order and current.id not in chain:
+            chain[current.id] = current
             when = current.visible_when
             current = by_id.get(when.field) if when is not None else None
-        order.update((item.id, item) for item in reversed(chain))
+        order.update((item.id, item) for item in reversed(chain.values()))
     return tuple(order.values())
 
 

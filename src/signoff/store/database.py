@@ -1,7 +1,9 @@
 """Connecting to SQLite or PostgreSQL, the same way for both.
 
 SQLite (the default, `sqlite:///signoff.db`) runs in WAL mode with foreign keys
-on, and every write transaction starts with `BEGIN IMMEDIATE`: the writer lock is
+on and `synchronous=FULL` (every commit is on disk before it returns; set
+`SIGNOFF_SQLITE_SYNCHRONOUS=NORMAL` to trade the last commits on power loss for
+speed), and every write transaction starts with `BEGIN IMMEDIATE`: the writer lock is
 taken up front, so two commands never both read and then fight to write. Read-only
 work uses `Database.reader()`, whose transactions are `BEGIN DEFERRED`.
 
@@ -18,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 DEFAULT_URL = "sqlite:///signoff.db"
 
@@ -57,10 +58,10 @@ def _engine(url: str, echo: bool) -> Engine:
         return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
     memory = url in ("sqlite://", "sqlite:///:memory:")
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    if not memory:
-        kwargs["poolclass"] = NullPool if os.environ.get("SIGNOFF_SQLITE_NULLPOOL") else None
-        kwargs = {k: v for k, v in kwargs.items() if v is not None}
     engine = create_engine(url, echo=echo, **kwargs)
+    synchronous = os.environ.get("SIGNOFF_SQLITE_SYNCHRONOUS", "FULL").upper()
+    if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise ValueError(f"SIGNOFF_SQLITE_SYNCHRONOUS={synchronous!r}: use NORMAL or FULL")
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -68,7 +69,7 @@ def _engine(url: str, echo: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         if not memory:
             cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

@@ -28,26 +28,24 @@ class SqlDirectory:
     def principal(self, principal_id: str) -> Principal | None:
         if principal_id in self._principals:
             return self._principals[principal_id]
-        row = self.conn.execute(
-            select(principals).where(principals.c.id == principal_id)
-        ).one_or_none()
+        rows = self.conn.execute(
+            select(principals, principal_roles.c.role, identities.c.identity)
+            .outerjoin(principal_roles, principal_roles.c.principal_id == principals.c.id)
+            .outerjoin(identities, identities.c.principal_id == principals.c.id)
+            .where(principals.c.id == principal_id)
+        ).all()
         found = None
-        if row is not None:
-            roles = self.conn.execute(
-                select(principal_roles.c.role).where(principal_roles.c.principal_id == row.id)
-            ).scalars()
-            ids = self.conn.execute(
-                select(identities.c.identity).where(identities.c.principal_id == row.id)
-            ).scalars()
+        if rows:
+            row = rows[0]
             found = Principal(
                 row.id,
                 row.name,
                 row.department_id,
-                frozenset(roles),
+                frozenset(r.role for r in rows if r.role is not None),
                 row.position,
                 row.email,
                 row.active,
-                tuple(sorted(ids)),
+                tuple(sorted({r.identity for r in rows if r.identity is not None})),
             )
         self._principals[principal_id] = found
         return found
@@ -55,17 +53,16 @@ class SqlDirectory:
     def department(self, department_id: str) -> Department | None:
         if department_id in self._departments:
             return self._departments[department_id]
-        row = self.conn.execute(
-            select(departments).where(departments.c.id == department_id)
-        ).one_or_none()
+        rows = self.conn.execute(
+            select(departments, department_heads.c.principal_id)
+            .outerjoin(department_heads, department_heads.c.department_id == departments.c.id)
+            .where(departments.c.id == department_id)
+            .order_by(department_heads.c.rank)
+        ).all()
         found = None
-        if row is not None:
-            heads = self.conn.execute(
-                select(department_heads.c.principal_id)
-                .where(department_heads.c.department_id == row.id)
-                .order_by(department_heads.c.rank)
-            ).scalars()
-            found = Department(row.id, row.name, row.parent_id, tuple(heads))
+        if rows:
+            heads = tuple(r.principal_id for r in rows if r.principal_id is not None)
+            found = Department(rows[0].id, rows[0].name, rows[0].parent_id, heads)
         self._departments[department_id] = found
         return found
 

@@ -9,8 +9,8 @@ audit row and one outbox row per event, all in the caller's transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import astuple
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
@@ -49,6 +49,9 @@ _task_update = (
     .where(tasks.c.id == bindparam("_id"))
     .values({c: bindparam(c) for c in _UPDATABLE})
 )
+
+
+_task_tuple = attrgetter(*_TASK_COLUMNS)
 
 
 def task_from_row(row: Any) -> Task:
@@ -114,7 +117,7 @@ class SqlInstanceRepository:
             row.version,
             row.status,
             row.audit_head,
-            {t.id: astuple(t) for t in loaded_tasks},
+            {t.id: _task_tuple(t) for t in loaded_tasks},
             len(instance.cc),
         )
         return instance
@@ -185,7 +188,7 @@ class SqlInstanceRepository:
                 values["instance_id"] = instance.id
                 values["template_key"] = instance.template.key
                 new.append(values)
-            elif before != astuple(task):
+            elif before != _task_tuple(task):
                 values = {c: getattr(task, c) for c in _UPDATABLE}
                 values["_id"] = task.id
                 changed.append(values)
@@ -209,7 +212,7 @@ class SqlInstanceRepository:
             instance.version,
             instance.status.value,
             audit[-1]["hash"] if audit else self._loaded.get(instance.id, (0, "", None))[2],
-            {t.id: astuple(t) for t in instance.tasks.values()},
+            {t.id: _task_tuple(t) for t in instance.tasks.values()},
             len(instance.cc),
         )
 
