@@ -33,7 +33,9 @@ def pg_base_url() -> str | None:
     if not url:
         if os.environ.get("CI"):
             pytest.fail(f"{PG_ENV} is not set: CI must run the PostgreSQL tests")
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (CI sets it; e.g. postgresql://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests need {PG_ENV} (CI sets it; e.g. postgresql://postgres@127.0.0.1:5432/test)"
+        )
     return url
 
 
@@ -46,8 +48,10 @@ def pg_url(worker_id: str) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(Database(base).url).set(database=name).render_as_string(
-        hide_password=False
+    url = (
+        sa.engine.make_url(Database(base).url)
+        .set(database=name)
+        .render_as_string(hide_password=False)
     )
     db = Database(url)
     upgrade(db)

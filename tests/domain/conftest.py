@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from signoff.domain.aggregate import Task
 from signoff.domain.commands import Approve, Command, Submit
 from signoff.domain.directory import Department, InMemoryDirectory, Principal
 from signoff.domain.events import Event
 from signoff.domain.instance import Instance
 from signoff.domain.navigation import Env
-from signoff.domain.aggregate import Task
 from signoff.domain.templates import Template, parse_template
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from signoff.domain.commands import Approve, Reject, Return, Resubmit
+from signoff.domain.commands import Reject, Resubmit, Return
 from signoff.domain.directory import InMemoryDirectory
 from signoff.domain.errors import ChoiceRequired
-from signoff.domain.events import CcSent, InstanceApproved, TaskApproved
+from signoff.domain.events import CcSent, InstanceApproved
 from signoff.domain.instance import Instance
 from signoff.domain.states import InstanceStatus, TaskStatus
 

@@ -21,7 +21,6 @@ from enum import StrEnum
 from fractions import Fraction
 
 from signoff.domain.conditions import Condition, Facts, parse_condition
-
 from signoff.domain.errors import Problem
 from signoff.domain.forms import Access, FieldType, FormSchema
 from signoff.domain.parsing import Obj

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from signoff.domain.conditions import Facts
-
 from signoff.domain.aggregate import InstanceState, NodeRun, Task
 from signoff.domain.assignees import heads_above, resolve
+from signoff.domain.conditions import Facts
 from signoff.domain.directory import Directory
 from signoff.domain.events import (
     CcSent,

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from signoff.domain.conditions import Facts
-
 from signoff.domain.assignees import Applicant, heads_above, resolve
+from signoff.domain.conditions import Facts
 from signoff.domain.directory import Directory
 from signoff.domain.errors import ChoiceRequired
 from signoff.domain.flow import (
