@@ -3,7 +3,9 @@ and the writes of a directory import (upserts, in the caller's transaction)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -11,19 +13,69 @@ from signoff.domain.directory import Department, Principal
 from signoff.store.schema import (
     department_heads,
     departments,
+    directory_version,
     identities,
     principal_roles,
     principals,
 )
 
 
-class SqlDirectory:
-    """Lookups cached for the life of one unit of work."""
+@dataclass
+class DirectoryCache:
+    """Lookups shared by every unit of work of a process, valid for one generation.
 
-    def __init__(self, conn: Connection) -> None:
+    Every directory write bumps `directory_version.generation` in its transaction; a unit
+    of work reads the generation once (one indexed row) and drops the cache when it
+    moved, so a lookup never answers from a directory older than the transaction's.
+    """
+
+    generation: int = -1
+    principals: dict[str, Principal | None] = field(default_factory=dict)
+    departments: dict[str, Department | None] = field(default_factory=dict)
+    roles: dict[str, list[str]] = field(default_factory=dict)
+    positions: dict[str, list[str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_caches: dict[str, DirectoryCache] = {}
+
+
+def shared_cache(url: str) -> DirectoryCache:
+    return _caches.setdefault(url, DirectoryCache())
+
+
+class SqlDirectory:
+    """The directory, cached per process and checked once per unit of work."""
+
+    def __init__(self, conn: Connection, cache: DirectoryCache | None = None) -> None:
         self.conn = conn
-        self._principals: dict[str, Principal | None] = {}
-        self._departments: dict[str, Department | None] = {}
+        self._shared = cache or DirectoryCache()
+        self._checked = False
+
+    def _cache(self) -> DirectoryCache:
+        cache = self._shared
+        if not self._checked:
+            generation = self.conn.execute(
+                select(directory_version.c.generation).where(directory_version.c.id == 1)
+            ).scalar()
+            current = generation or 0
+            if cache.generation != current:
+                with cache.lock:
+                    cache.principals.clear()
+                    cache.departments.clear()
+                    cache.roles.clear()
+                    cache.positions.clear()
+                    cache.generation = current
+            self._checked = True
+        return cache
+
+    @property
+    def _principals(self) -> dict[str, Principal | None]:
+        return self._cache().principals
+
+    @property
+    def _departments(self) -> dict[str, Department | None]:
+        return self._cache().departments
 
     def principal(self, principal_id: str) -> Principal | None:
         if principal_id in self._principals:
@@ -67,21 +119,29 @@ class SqlDirectory:
         return found
 
     def with_role(self, role: str) -> list[str]:
+        cached = self._cache().roles.get(role)
+        if cached is not None:
+            return cached
         query = (
             select(principal_roles.c.principal_id)
             .join(principals, principals.c.id == principal_roles.c.principal_id)
             .where(principal_roles.c.role == role, principals.c.active.is_(True))
             .order_by(principal_roles.c.principal_id)
         )
-        return list(self.conn.execute(query).scalars())
+        found = self._cache().roles[role] = list(self.conn.execute(query).scalars())
+        return found
 
     def with_position(self, position: str) -> list[str]:
+        cached = self._cache().positions.get(position)
+        if cached is not None:
+            return cached
         query = (
             select(principals.c.id)
             .where(principals.c.position == position, principals.c.active.is_(True))
             .order_by(principals.c.id)
         )
-        return list(self.conn.execute(query).scalars())
+        found = self._cache().positions[position] = list(self.conn.execute(query).scalars())
+        return found
 
     def by_identity(self, identity: str) -> str | None:
         found: str | None = self.conn.execute(
@@ -154,5 +214,11 @@ class SqlDirectory:
                         for i, h in enumerate(dept.head_ids)
                     ],
                 )
-        self._principals.clear()
-        self._departments.clear()
+        bumped = self.conn.execute(
+            update(directory_version)
+            .where(directory_version.c.id == 1)
+            .values(generation=directory_version.c.generation + 1)
+        )
+        if bumped.rowcount == 0:
+            self.conn.execute(insert(directory_version).values(id=1, generation=1))
+        self._shared = DirectoryCache()  # this transaction sees its own writes uncached

@@ -202,6 +202,13 @@ serial_counters = Table(
     Column("value", Integer, nullable=False),
 )
 
+directory_version = Table(
+    "directory_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("generation", Integer, nullable=False),
+)
+
 departments = Table(
     "departments",
     metadata,

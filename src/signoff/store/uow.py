@@ -15,7 +15,7 @@ from sqlalchemy import Connection, RootTransaction
 
 from signoff.store.counters import SqlIdempotencyStore, SqlSerialCounter
 from signoff.store.database import Database
-from signoff.store.directory import SqlDirectory
+from signoff.store.directory import SqlDirectory, shared_cache
 from signoff.store.instances import SqlInstanceRepository
 from signoff.store.templates import SqlTemplateRepository
 
@@ -41,7 +41,7 @@ class SqlUnitOfWork:
         )
         self.serials = SqlSerialCounter(self.conn)
         self.idempotency = SqlIdempotencyStore(self.conn)
-        self.directory = SqlDirectory(self.conn)
+        self.directory = SqlDirectory(self.conn, shared_cache(self.db.url))
         return self
 
     def commit(self) -> None:

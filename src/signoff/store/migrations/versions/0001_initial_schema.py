@@ -58,6 +58,12 @@ def upgrade() -> None:
         batch_op.create_index("ix_departments_parent", ["parent_id"], unique=False)
 
     op.create_table(
+        "directory_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_directory_version")),
+    )
+    op.create_table(
         "idempotency_keys",
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
@@ -307,6 +313,7 @@ def downgrade() -> None:
 
     op.drop_table("instances")
     op.drop_table("idempotency_keys")
+    op.drop_table("directory_version")
     with op.batch_alter_table("departments", schema=None) as batch_op:
         batch_op.drop_index("ix_departments_parent")
 
