@@ -99,6 +99,51 @@ class DirectoryStore(Directory, Protocol):
     def upsert(self, depts: Sequence[Department], people: Sequence[Principal]) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Account:
+    principal_id: str
+    password_hash: str
+    is_admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """A business system that integrates through API keys."""
+
+    id: str
+    name: str
+    key_prefix: str  # the first characters of its key, to recognise it
+    created_at: datetime
+    revoked_at: datetime | None
+    templates: frozenset[str]  # template keys it owns
+
+
+class AccountStore(Protocol):
+    def get_account(self, principal_id: str) -> Account | None: ...
+
+    def set_account(
+        self, principal_id: str, password_hash: str, is_admin: bool, at: datetime
+    ) -> None: ...
+
+    def admins(self) -> set[str]: ...
+
+    def add_refresh(self, token_hash: str, principal_id: str, expires_at: datetime) -> None: ...
+
+    def use_refresh(self, token_hash: str, now: datetime) -> str | None: ...
+
+    def add_app(self, app_id: str, name: str, key_hash: str, prefix: str, at: datetime) -> None: ...
+
+    def app_by_key(self, key_hash: str) -> App | None: ...
+
+    def get_app(self, app_id: str) -> App | None: ...
+
+    def list_apps(self) -> list[App]: ...
+
+    def revoke_app(self, app_id: str, at: datetime) -> bool: ...
+
+    def grant_template(self, app_id: str, template_key: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. `with uow:` begins it; `commit()` ends it; leaving without commit
     rolls back."""
@@ -117,6 +162,9 @@ class UnitOfWork(Protocol):
 
     @property
     def directory(self) -> DirectoryStore: ...
+
+    @property
+    def accounts(self) -> AccountStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -254,3 +254,41 @@ identities = Table(
     _id("principal_id", ForeignKey("principals.id"), nullable=False),
     Index("ix_identities_principal", "principal_id"),
 )
+
+accounts = Table(
+    "accounts",
+    metadata,
+    _id("principal_id", ForeignKey("principals.id"), primary_key=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    _id("principal_id", nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index("ix_refresh_tokens_principal", "principal_id"),
+)
+
+apps = Table(
+    "apps",
+    metadata,
+    _id(primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("key_prefix", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+app_templates = Table(
+    "app_templates",
+    metadata,
+    _id("app_id", ForeignKey("apps.id"), primary_key=True),
+    Column("template_key", String(64), primary_key=True),
+    Index("ix_app_templates_key", "template_key"),
+)

@@ -13,6 +13,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, RootTransaction
 
+from signoff.store.accounts import SqlAccountStore
 from signoff.store.counters import SqlIdempotencyStore, SqlSerialCounter
 from signoff.store.database import Database
 from signoff.store.directory import SqlDirectory, shared_cache
@@ -27,6 +28,7 @@ class SqlUnitOfWork:
     serials: SqlSerialCounter
     idempotency: SqlIdempotencyStore
     directory: SqlDirectory
+    accounts: SqlAccountStore
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -42,6 +44,7 @@ class SqlUnitOfWork:
         self.serials = SqlSerialCounter(self.conn)
         self.idempotency = SqlIdempotencyStore(self.conn)
         self.directory = SqlDirectory(self.conn, shared_cache(self.db.url))
+        self.accounts = SqlAccountStore(self.conn)
         return self
 
     def commit(self) -> None:

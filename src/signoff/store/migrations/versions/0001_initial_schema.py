@@ -22,6 +22,17 @@ depends_on = None
 def upgrade() -> None:
 
     op.create_table(
+        "apps",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("key_prefix", sa.String(length=16), nullable=False),
+        sa.Column("created_at", signoff.store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", signoff.store.schema.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_apps")),
+        sa.UniqueConstraint("key_hash", name=op.f("uq_apps_key_hash")),
+    )
+    op.create_table(
         "audit",
         sa.Column(
             "id",
@@ -160,6 +171,17 @@ def upgrade() -> None:
         batch_op.create_index("ix_principals_position", ["position"], unique=False)
 
     op.create_table(
+        "refresh_tokens",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("principal_id", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", signoff.store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", signoff.store.schema.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_refresh_tokens")),
+    )
+    with op.batch_alter_table("refresh_tokens", schema=None) as batch_op:
+        batch_op.create_index("ix_refresh_tokens_principal", ["principal_id"], unique=False)
+
+    op.create_table(
         "serial_counters",
         sa.Column("period", sa.String(length=80), nullable=False),
         sa.Column("value", sa.Integer(), nullable=False),
@@ -191,6 +213,27 @@ def upgrade() -> None:
         sa.Column("published_by", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("key", "version", name=op.f("pk_templates")),
     )
+    op.create_table(
+        "accounts",
+        sa.Column("principal_id", sa.String(length=64), nullable=False),
+        sa.Column("password_hash", sa.String(length=200), nullable=False),
+        sa.Column("is_admin", sa.Boolean(), nullable=False),
+        sa.Column("created_at", signoff.store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["principal_id"], ["principals.id"], name=op.f("fk_accounts_principal_id_principals")
+        ),
+        sa.PrimaryKeyConstraint("principal_id", name=op.f("pk_accounts")),
+    )
+    op.create_table(
+        "app_templates",
+        sa.Column("app_id", sa.String(length=64), nullable=False),
+        sa.Column("template_key", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["app_id"], ["apps.id"], name=op.f("fk_app_templates_app_id_apps")),
+        sa.PrimaryKeyConstraint("app_id", "template_key", name=op.f("pk_app_templates")),
+    )
+    with op.batch_alter_table("app_templates", schema=None) as batch_op:
+        batch_op.create_index("ix_app_templates_key", ["template_key"], unique=False)
+
     op.create_table(
         "ccs",
         sa.Column("instance_id", sa.String(length=64), nullable=False),
@@ -295,9 +338,18 @@ def downgrade() -> None:
         batch_op.drop_index("ix_ccs_person")
 
     op.drop_table("ccs")
+    with op.batch_alter_table("app_templates", schema=None) as batch_op:
+        batch_op.drop_index("ix_app_templates_key")
+
+    op.drop_table("app_templates")
+    op.drop_table("accounts")
     op.drop_table("templates")
     op.drop_table("template_drafts")
     op.drop_table("serial_counters")
+    with op.batch_alter_table("refresh_tokens", schema=None) as batch_op:
+        batch_op.drop_index("ix_refresh_tokens_principal")
+
+    op.drop_table("refresh_tokens")
     with op.batch_alter_table("principals", schema=None) as batch_op:
         batch_op.drop_index("ix_principals_position")
         batch_op.drop_index("ix_principals_department")
@@ -319,3 +371,4 @@ def downgrade() -> None:
 
     op.drop_table("departments")
     op.drop_table("audit")
+    op.drop_table("apps")
