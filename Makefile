@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint types contracts pytest run bench-engine clean
+.PHONY: test lint types contracts pytest run format bench-engine bench-store clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -36,3 +36,10 @@ bench-engine: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+
+run: $(STAMP)
+	$(BIN)/signoff demo
+	$(BIN)/signoff serve
+
+bench-store: $(STAMP)
+	$(BIN)/python bench/store.py

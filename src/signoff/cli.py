@@ -6,6 +6,10 @@
     signoff template list                  published templates, newest versions
     signoff template show KEY [--version N]
     signoff audit verify [--instance ID]   check every audit hash chain
+    signoff user add ID [--admin]          give a person of the directory a password
+    signoff app add NAME [--template KEY]  create an app; prints its API key once
+    signoff demo                           load the demo company, templates and passwords
+    signoff serve [--host H] [--port P]    serve the API (and, later, the web app)
 
 The database is `--database URL`, else `SIGNOFF_DATABASE_URL`, else `sqlite:///signoff.db`.
 Exit status: 0 on success, 1 when something was refused or found broken, 2 on usage errors.
@@ -14,19 +18,27 @@ Exit status: 0 on success, 1 when something was refused or found broken, 2 on us
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from signoff import __version__
-from signoff.domain.errors import SignoffError
+from signoff.domain.errors import Invalid, SignoffError
+from signoff.service.auth import create_app, set_password
 from signoff.service.clock import SystemClock
 from signoff.service.directory_import import import_directory_file
 from signoff.store.audit import verify
 from signoff.store.database import Database
 from signoff.store.migrate import upgrade
 from signoff.store.uow import SqlUnitOfWork
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+DEMO_ADMINS = frozenset({"u-huangli"})
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,11 +99,55 @@ def _parser() -> argparse.ArgumentParser:
         "are gone. Exit status 1 when anything is wrong.",
     )
     audit_verify.add_argument("--instance", metavar="ID", help="check one instance only")
+
+    user = commands.add_parser("user", help="people's passwords")
+    user_commands = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    user_add = user_commands.add_parser(
+        "add",
+        help="give a person of the directory a password (asked, or --password-file)",
+        description="Set the password of a principal already in the directory, so that they "
+        "can sign in. The password is read from --password-file, else from "
+        "$SIGNOFF_PASSWORD, else asked on the terminal.",
+    )
+    user_add.add_argument("principal_id")
+    user_add.add_argument("--admin", action="store_true", help="an administrator")
+    user_add.add_argument("--password-file", type=Path, help="read the password from a file")
+
+    app = commands.add_parser("app", help="business systems and their API keys")
+    app_commands = app.add_subparsers(dest="action", required=True, metavar="ACTION")
+    app_add = app_commands.add_parser(
+        "add",
+        help="create an app and print its API key (shown once)",
+        description="Create an app (a business system). Its API key is printed once; only "
+        "a hash is stored. --template gives it the instances of a template.",
+    )
+    app_add.add_argument("name")
+    app_add.add_argument("--template", action="append", default=[], metavar="KEY")
+
+    demo = commands.add_parser(
+        "demo",
+        help="load the demo company, the example templates and fresh passwords",
+        description="Upgrade the database, import examples/directory.json, publish the "
+        "example templates that are not there yet, and give every demo person a fresh "
+        "password, printed here. For trying Signoff out, never for production data.",
+    )
+    demo.add_argument("--examples", type=Path, default=EXAMPLES, help="examples directory")
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the HTTP API",
+        description="Serve Signoff over HTTP (API docs at /docs). Settings come from "
+        "SIGNOFF_* variables and SIGNOFF_CONFIG (a TOML file).",
+    )
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
     db = Database(args.database)
     try:
         return _run(args, db)
@@ -125,11 +181,96 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         return status
     if args.command == "template":
         return _template(args, db)
+    if args.command == "user":
+        password = _password(args)
+        set_password(
+            SqlUnitOfWork(db), SystemClock(), args.principal_id, password, is_admin=args.admin
+        )
+        print(f"{args.principal_id} can sign in now{' (administrator)' if args.admin else ''}")
+        return 0
+    if args.command == "app":
+        created, key = create_app(SqlUnitOfWork(db), SystemClock(), args.name, tuple(args.template))
+        print(f"app {created.id} ({created.name})")
+        print(f"API key (shown once, store it now): {key}")
+        return 0
+    if args.command == "demo":
+        return _demo(db, args.examples)
     checked, problems = _verify(db, args.instance)
     for problem in problems:
         print(problem)
     print(f"{checked} audit rows checked, {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_file:
+        return str(args.password_file.read_text(encoding="utf-8").strip())
+    from_env = os.environ.get("SIGNOFF_PASSWORD")
+    if from_env:
+        return from_env
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise Invalid("the two passwords differ")
+    return first
+
+
+def _demo(db: Database, examples: Path) -> int:
+    upgrade(db)
+    clock = SystemClock()
+    report = import_directory_file(SqlUnitOfWork(db), examples / "directory.json")
+    if not report.applied:
+        for rejected in report.rejected:
+            print(f"  {rejected}")
+        return 1
+    with SqlUnitOfWork(db) as uow:
+        existing = {s.key for s in uow.templates.summaries()}
+        for path in sorted((examples / "templates").glob("*.json")):
+            definition = json.loads(path.read_text(encoding="utf-8"))
+            if definition.get("key") not in existing:
+                uow.templates.publish(definition, None, clock.now())
+        uow.commit()
+    people = json.loads((examples / "directory.json").read_text(encoding="utf-8"))["principals"]
+    print("Demo company loaded. Sign in as any of these (passwords are new on every run):")
+    print(f"  {'id':<14} {'name':<6} {'position':<14} password")
+    for person in people:
+        password = "demo-" + secrets.token_hex(3)
+        admin = person["id"] in DEMO_ADMINS
+        set_password(SqlUnitOfWork(db), clock, person["id"], password, is_admin=admin)
+        note = "  (administrator)" if admin else ""
+        print(
+            f"  {person['id']:<14} {person['name']:<6} {person.get('position') or '':<14} "
+            f"{password}{note}"
+        )
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from signoff.api.app import create_app
+    from signoff.settings import ConfigError, load_settings
+
+    overrides: dict[str, Any] = {}
+    if args.database:
+        overrides["database_url"] = args.database
+    if args.host:
+        overrides["host"] = args.host
+    if args.port:
+        overrides["port"] = args.port
+    try:
+        settings = load_settings(**overrides)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    app = create_app(settings)
+    if app.state.services.ephemeral_secret:
+        print(
+            "note: SIGNOFF_SECRET_KEY is not set; sign-ins last until this process stops",
+            file=sys.stderr,
+        )
+    print(f"Signoff on http://{settings.host}:{settings.port}  (API docs: /docs)")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
 
 
 def _verify(db: Database, instance: str | None) -> tuple[int, list[object]]:

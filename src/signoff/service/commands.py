@@ -33,6 +33,8 @@ from signoff.domain.events import Event
 from signoff.domain.instance import Instance
 from signoff.domain.navigation import Env
 from signoff.domain.templates import Template
+from signoff.service.access import access_instance
+from signoff.service.auth import Caller
 from signoff.service.ids import new_id
 from signoff.service.ports import Clock, UnitOfWork
 
@@ -117,14 +119,19 @@ def act(
     *,
     expected_version: int | None = None,
     idempotency_key: str | None = None,
+    viewer: Caller | None = None,
 ) -> Outcome:
-    """Run a command on an existing instance."""
+    """Run a command on an existing instance. With a `viewer`, an instance they may not
+    see is "not found" before anything else is checked."""
     fingerprint = command_hash(type(command).__name__, {"i": instance_id, "c": command})
     form = getattr(command, "form", None)
     if isinstance(form, Mapping):
         _check_size(form)
     with uow:
-        instance = uow.instances.get(instance_id, lock=True)
+        if viewer is None:
+            instance = uow.instances.get(instance_id, lock=True)
+        else:
+            instance = access_instance(uow, viewer, instance_id, lock=True)
         replay = _replayed(uow, command.actor, idempotency_key, fingerprint)
         if replay is not None:
             return replay
@@ -253,10 +260,14 @@ def copy_request(
     actor: str,
     instance_id: str,
     new_instance_id: str | None = None,
+    viewer: Caller | None = None,
 ) -> Outcome:
     """复制: a finished request of the actor's, as a new draft on the newest template."""
     with uow:
-        source = uow.instances.get(instance_id, lock=False)
+        if viewer is None:
+            source = uow.instances.get(instance_id, lock=False)
+        else:
+            source = access_instance(uow, viewer, instance_id)
         if source.applicant_id != actor:
             raise NotApplicant(
                 f"only the applicant may copy {instance_id}", instance_id=instance_id

@@ -12,6 +12,7 @@ from signoff.domain.directory import Department, Directory, Principal
 from signoff.domain.events import Event
 from signoff.domain.instance import Instance
 from signoff.domain.templates import Template
+from signoff.service.readmodel import Queries
 
 
 class Clock(Protocol):
@@ -165,6 +166,9 @@ class UnitOfWork(Protocol):
 
     @property
     def accounts(self) -> AccountStore: ...
+
+    @property
+    def queries(self) -> Queries: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

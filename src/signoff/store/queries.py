@@ -17,46 +17,26 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, select, tuple_
 
 from signoff.domain.errors import CommandInvalid
-from signoff.store.schema import audit, ccs, instances, tasks
+from signoff.service.readmodel import BOXES, InboxFilter, InboxItem, Page, TimelineEntry
+from signoff.store.schema import (
+    audit,
+    ccs,
+    department_heads,
+    departments,
+    instances,
+    principal_roles,
+    principals,
+    tasks,
+)
 
-BOXES = ("pending", "done", "cc", "mine")
 DONE_STATUSES = ("approved", "rejected", "returned", "transferred")
 MAX_PAGE = 200
-
-
-@dataclass(frozen=True, slots=True)
-class InboxFilter:
-    template_key: str | None = None
-    status: str | None = None  # instance status
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class InboxItem:
-    instance_id: str
-    template_key: str
-    title: str
-    serial: str | None
-    status: str  # the instance's
-    applicant_id: str
-    at: datetime  # when it entered this box
-    task_id: str | None = None
-    node_id: str | None = None
-    task_status: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[InboxItem]
-    next_cursor: str | None
 
 
 def encode_cursor(at: datetime, ident: str) -> str:
@@ -187,18 +167,6 @@ def counts(conn: Connection, person: str, where: InboxFilter | None = None) -> d
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineEntry:
-    seq: int
-    event_id: str
-    type: str
-    actor: str | None
-    at: datetime
-    from_status: str
-    to_status: str
-    data: dict[str, Any]
-
-
 def timeline(conn: Connection, instance_id: str) -> list[TimelineEntry]:
     rows = conn.execute(
         select(audit).where(audit.c.instance_id == instance_id).order_by(audit.c.seq)
@@ -229,3 +197,68 @@ def is_participant(conn: Connection, instance_id: str, person: str) -> bool:
         select(ccs.c.at).where(ccs.c.instance_id == instance_id, ccs.c.principal_id == person)
     ).first()
     return cc is not None
+
+
+class SqlQueries:
+    """The read side bound to one unit of work's connection (`uow.queries`)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def inbox(
+        self, person: str, box: str, where: InboxFilter, cursor: str | None, limit: int
+    ) -> Page:
+        return inbox(self.conn, person, box, where, cursor, limit)
+
+    def counts(self, person: str) -> dict[str, int]:
+        return counts(self.conn, person)
+
+    def timeline(self, instance_id: str) -> list[TimelineEntry]:
+        return timeline(self.conn, instance_id)
+
+    def principals(
+        self, query: str | None, department_id: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        stmt = select(principals).where(principals.c.active.is_(True))
+        if query:
+            pattern = f"%{query}%"
+            stmt = stmt.where(principals.c.name.like(pattern) | principals.c.id.like(pattern))
+        if department_id:
+            stmt = stmt.where(principals.c.department_id == department_id)
+        rows = self.conn.execute(stmt.order_by(principals.c.id).limit(limit)).mappings()
+        return [
+            {k: r[k] for k in ("id", "name", "department_id", "position", "email")} for r in rows
+        ]
+
+    def departments(self) -> list[dict[str, Any]]:
+        heads: dict[str, list[str]] = {}
+        for row in self.conn.execute(select(department_heads).order_by(department_heads.c.rank)):
+            heads.setdefault(row.department_id, []).append(row.principal_id)
+        return [
+            {"id": r.id, "name": r.name, "parent_id": r.parent_id, "head_ids": heads.get(r.id, [])}
+            for r in self.conn.execute(select(departments).order_by(departments.c.id))
+        ]
+
+    def roles(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(principal_roles.c.role, func.count())
+            .group_by(principal_roles.c.role)
+            .order_by(principal_roles.c.role)
+        )
+        return [{"role": r[0], "members": r[1]} for r in rows]
+
+    def positions(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(principals.c.position, func.count())
+            .where(principals.c.position.is_not(None))
+            .group_by(principals.c.position)
+            .order_by(principals.c.position)
+        )
+        return [{"position": r[0], "members": r[1]} for r in rows]
+
+    def pending_total(self) -> int:
+        return int(
+            self.conn.execute(
+                select(func.count()).select_from(tasks).where(tasks.c.status == "pending")
+            ).scalar_one()
+        )

@@ -18,6 +18,7 @@ from signoff.store.counters import SqlIdempotencyStore, SqlSerialCounter
 from signoff.store.database import Database
 from signoff.store.directory import SqlDirectory, shared_cache
 from signoff.store.instances import SqlInstanceRepository
+from signoff.store.queries import SqlQueries
 from signoff.store.templates import SqlTemplateRepository
 
 
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
     idempotency: SqlIdempotencyStore
     directory: SqlDirectory
     accounts: SqlAccountStore
+    queries: SqlQueries
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -45,6 +47,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyStore(self.conn)
         self.directory = SqlDirectory(self.conn, shared_cache(self.db.url))
         self.accounts = SqlAccountStore(self.conn)
+        self.queries = SqlQueries(self.conn)
         return self
 
     def commit(self) -> None:

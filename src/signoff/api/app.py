@@ -1,0 +1,43 @@
+"""The FastAPI application: `create_app(settings)` wires everything once."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from signoff import __version__
+from signoff.api import errors
+from signoff.api.models import Problem
+from signoff.api.observability import Metrics, Observability, configure_logging
+from signoff.api.ratelimit import SlidingWindow
+from signoff.api.routes import apps, auth, directory, inbox, instances, ops, tasks, templates
+from signoff.bootstrap import Services, build
+from signoff.settings import Settings, load_settings
+
+_PROBLEMS = {
+    status: {"model": Problem, "description": errors.TITLES[status]}
+    for status in (400, 401, 403, 404, 409, 413, 422, 429)
+}
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or (services.settings if services else load_settings())
+    services = services or build(settings)
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Signoff",
+        version=__version__,
+        description="The approval center's API. Errors are RFC 9457 problem details "
+        "with a stable `code`. See docs/api.md.",
+        responses=_PROBLEMS,  # type: ignore[arg-type]  # status codes as keys
+    )
+    app.state.services = services
+    app.state.metrics = Metrics()
+    app.state.login_limiter = SlidingWindow(settings.login_attempts_per_minute)
+    errors.install(app)
+    api = APIRouter(prefix="/api/v1")
+    for module in (auth, templates, instances, tasks, inbox, directory, apps):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(ops.router)
+    app.add_middleware(Observability, metrics=app.state.metrics, max_body=settings.max_body_bytes)
+    return app

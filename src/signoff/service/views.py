@@ -1,0 +1,169 @@
+"""What a person sees of an instance: the form as they may see it, the tasks, the
+timeline, who must act now, and which actions are open to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from signoff.domain.aggregate import Task
+from signoff.domain.instance import Instance
+from signoff.domain.states import InstanceStatus, TaskKind, TaskStatus
+from signoff.service.access import access_instance, field_access, visible_form
+from signoff.service.auth import Caller
+from signoff.service.ports import UnitOfWork
+from signoff.service.readmodel import TimelineEntry
+
+_HIDDEN_EVENT_KEYS = ("form", "changes", "previous")
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceView:
+    instance: Instance
+    form: dict[str, Any]
+    timeline: list[TimelineEntry]
+    actions: list[str]
+    names: dict[str, str]
+
+    def task(self, task: Task) -> dict[str, Any]:
+        node = self.instance.template.flow.node(task.node_id)
+        return {
+            "id": task.id,
+            "node_id": task.node_id,
+            "node_name": node.name if node else task.node_id,
+            "assignee": task.assignee,
+            "assignee_name": self.names.get(task.assignee),
+            "status": task.status.value,
+            "kind": task.kind.value,
+            "created_at": task.created_at,
+            "acted_at": task.acted_at,
+            "due_at": task.due_at,
+            "comment": task.comment,
+            "auto": task.auto,
+            "on_behalf_of": task.on_behalf_of,
+            "origin": task.origin,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        inst = self.instance
+        return {
+            "id": inst.id,
+            "template_key": inst.template.key,
+            "template_version": inst.template.version,
+            "template_name": inst.template.name,
+            "title": inst.title,
+            "serial": inst.serial or None,
+            "status": inst.status.value,
+            "version": inst.version,
+            "applicant_id": inst.applicant_id,
+            "form": self.form,
+            "created_at": inst.created_at,
+            "submitted_at": inst.submitted_at,
+            "finished_at": inst.finished_at,
+            "pending": [self.task(t) for t in inst.pending_tasks()],
+            "tasks": [self.task(t) for t in inst.tasks.values()],
+            "cc": list(inst.cc),
+            "timeline": [
+                {
+                    "seq": e.seq,
+                    "event_id": e.event_id,
+                    "type": e.type,
+                    "actor": e.actor,
+                    "at": e.at,
+                    "from_status": e.from_status,
+                    "to_status": e.to_status,
+                    "data": e.data,
+                }
+                for e in self.timeline
+            ],
+            "actions": self.actions,
+        }
+
+
+def actions_for(caller: Caller, instance: Instance) -> list[str]:
+    person = caller.principal_id
+    settings = instance.template.settings
+    status = instance.status
+    out: list[str] = []
+    if person is None:
+        return out
+    if person == instance.applicant_id:
+        if status is InstanceStatus.DRAFT:
+            out += ["save_draft", "submit"]
+        if settings.allow_withdraw and status in (InstanceStatus.PENDING, InstanceStatus.RETURNED):
+            out.append("withdraw")
+        if status is InstanceStatus.RETURNED:
+            out.append("resubmit")
+        if status is InstanceStatus.PENDING:
+            out.append("urge")
+        if status.finished:
+            out.append("copy")
+    mine = [t for t in instance.pending_tasks() if t.assignee == person]
+    if mine and status is InstanceStatus.PENDING:
+        out += ["approve", "reject", "return", "transfer"]
+        if any(t.kind is not TaskKind.DELEGATED for t in mine):
+            out += ["delegate", "add_approvers"]
+    undo = instance.undo
+    if undo is not None and settings.allow_take_back and status is InstanceStatus.PENDING:
+        task = instance.tasks.get(undo[0])
+        if task is not None and task.assignee == person and task.status is TaskStatus.APPROVED:
+            out.append("take_back")
+    if status is not InstanceStatus.DRAFT:
+        out += ["comment", "cc"]
+    if (caller.is_admin or person in settings.admins) and status in (
+        InstanceStatus.PENDING,
+        InstanceStatus.RETURNED,
+    ):
+        out.append("terminate")
+    return out
+
+
+def _redact_timeline(entries: list[TimelineEntry], hidden: set[str]) -> list[TimelineEntry]:
+    """Form values inside events are hidden fields' too: remove them for this person."""
+    if not hidden:
+        return entries
+    out = []
+    for entry in entries:
+        data = dict(entry.data)
+        for key in _HIDDEN_EVENT_KEYS:
+            value = data.get(key)
+            if isinstance(value, dict):
+                data[key] = {k: v for k, v in value.items() if k not in hidden}
+        out.append(
+            TimelineEntry(
+                entry.seq,
+                entry.event_id,
+                entry.type,
+                entry.actor,
+                entry.at,
+                entry.from_status,
+                entry.to_status,
+                data,
+            )
+        )
+    return out
+
+
+def instance_view(uow: UnitOfWork, caller: Caller, instance_id: str) -> InstanceView:
+    with uow:
+        instance = access_instance(uow, caller, instance_id)
+        timeline = uow.queries.timeline(instance_id)
+        people = {t.assignee for t in instance.tasks.values()} | {instance.applicant_id}
+        names = {}
+        for person in people:
+            found = uow.directory.principal(person)
+            if found is not None:
+                names[person] = found.name
+    access = field_access(caller, instance)
+    hidden = (
+        {path for path, a in access.items() if a.value == "hidden" and "." not in path}
+        if access
+        else set()
+    )
+    return InstanceView(
+        instance,
+        visible_form(caller, instance),
+        _redact_timeline(timeline, hidden),
+        actions_for(caller, instance),
+        names,
+    )
