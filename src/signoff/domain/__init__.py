@@ -1,0 +1,1 @@
+"""The approval engine: pure Python, no I/O. See docs/engine.md."""
