@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from signoff.service.auth import TokenIssuer
@@ -20,6 +21,8 @@ class Services:
     clock: Clock
     issuer: TokenIssuer
     ephemeral_secret: bool = field(default=False)
+    # called with (command name, "ok" or the error code) after every command
+    observe_action: Callable[[str, str], None] = field(default=lambda name, outcome: None)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.db)

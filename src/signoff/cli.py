@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from signoff import __version__
-from signoff.domain.errors import Invalid, SignoffError
+from signoff.domain.errors import Invalid, SignoffError, UnknownInstance
 from signoff.service.auth import create_app, set_password
 from signoff.service.clock import SystemClock
 from signoff.service.directory_import import import_directory_file
+from signoff.settings import ConfigError, load_settings
 from signoff.store.audit import verify
 from signoff.store.database import Database
 from signoff.store.migrate import upgrade
@@ -148,7 +149,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
-    db = Database(args.database)
+    try:
+        db = Database(args.database or load_settings().database_url)
+    except (ConfigError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     try:
         return _run(args, db)
     except SignoffError as error:
@@ -208,6 +213,8 @@ def _password(args: argparse.Namespace) -> str:
     from_env = os.environ.get("SIGNOFF_PASSWORD")
     if from_env:
         return from_env
+    if not sys.stdin.isatty():
+        raise Invalid("no terminal to ask a password on: use --password-file or SIGNOFF_PASSWORD")
     first = getpass.getpass("password: ")
     if getpass.getpass("again: ") != first:
         raise Invalid("the two passwords differ")
@@ -248,7 +255,6 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from signoff.api.app import create_app
-    from signoff.settings import ConfigError, load_settings
 
     overrides: dict[str, Any] = {}
     if args.database:
@@ -265,7 +271,8 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings)
     if app.state.services.ephemeral_secret:
         print(
-            "note: SIGNOFF_SECRET_KEY is not set; sign-ins last until this process stops",
+            "note: SIGNOFF_SECRET_KEY is not set; access tokens signed now stop working when "
+            "this process stops (refresh tokens, kept in the database, still work)",
             file=sys.stderr,
         )
     print(f"Signoff on http://{settings.host}:{settings.port}  (API docs: /docs)")
@@ -276,6 +283,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _verify(db: Database, instance: str | None) -> tuple[int, list[object]]:
     with db.reader() as conn:
         checked, problems = verify(conn, instance)
+    if instance is not None and checked == 0 and not problems:
+        raise UnknownInstance(f"no instance {instance!r} with an audit trail", instance_id=instance)
     return checked, list(problems)
 
 

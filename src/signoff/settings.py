@@ -39,7 +39,6 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "info"
-    public_url: str = Field("", description="where clients reach the server (for links)")
 
     @field_validator("database_url")
     @classmethod

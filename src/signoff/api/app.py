@@ -31,7 +31,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         responses=_PROBLEMS,  # type: ignore[arg-type]  # status codes as keys
     )
     app.state.services = services
-    app.state.metrics = Metrics()
+    app.state.metrics = metrics = Metrics()
+    services.observe_action = lambda name, outcome: metrics.actions.labels(name, outcome).inc()
     app.state.login_limiter = SlidingWindow(settings.login_attempts_per_minute)
     errors.install(app)
     api = APIRouter(prefix="/api/v1")

@@ -12,6 +12,7 @@ The HTTP status is chosen here, from the error's kind, and nowhere else.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,7 @@ from signoff.api.ratelimit import RateLimited
 from signoff.domain.errors import Conflict, Forbidden, Invalid, NotFound, SignoffError
 from signoff.service.auth import NotAuthenticated
 
+log = logging.getLogger("signoff.http")
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://signoff.dev/problems/"
 
@@ -57,6 +59,28 @@ def status_of(error: SignoffError) -> int:
         if isinstance(error, kind):
             return status
     return 400
+
+
+def problem_body(error: SignoffError) -> dict[str, Any]:
+    """The problem document of a domain error (without request-specific members)."""
+    status = status_of(error)
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + error.code,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "code": error.code,
+        "detail": error.message,
+    }
+    problems = [
+        {"path": p.path, "rule": p.rule, "message": p.message}
+        for p in getattr(error, "problems", [])
+    ]
+    if problems:
+        body["errors"] = problems
+    details = _jsonable(error.details)
+    if details:
+        body["details"] = details
+    return body
 
 
 def problem(
@@ -136,6 +160,15 @@ def install(app: FastAPI) -> None:
                 request, 400, "malformed_json", "the request body is not valid JSON", errors
             )
         return problem(request, 422, "request_invalid", "the request does not fit the API", errors)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error", extra={"fields": {"path": request.url.path}})
+        response = problem(request, 500, "internal_error", "something went wrong on our side")
+        request_id = request.scope.get("state", {}).get("request_id")
+        if request_id:
+            response.headers["X-Request-ID"] = request_id
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:

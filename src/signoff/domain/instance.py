@@ -271,7 +271,8 @@ class Instance(FlowRunner):
             raise NotInitiator(
                 f"{person.id} may not start {self.template.key}", template=self.template.key
             )
-        form = validate_form(self.template.form, cmd.form)
+        # submitting a saved draft without values submits what the draft holds
+        form = validate_form(self.template.form, cmd.form or self.form)
         applicant = Applicant.of(person, directory)
         choices = self._check_choices(cmd.choices, RuleKind.APPLICANT_CHOICE, directory)
         for node_id in choices_needed(self.template, form, applicant, directory):

@@ -162,7 +162,8 @@ def refresh(uow: UnitOfWork, clock: Clock, issuer: TokenIssuer, refresh_token: s
         now = clock.now()
         principal_id = uow.accounts.use_refresh(_digest(refresh_token), now)
         account = uow.accounts.get_account(principal_id) if principal_id else None
-        if principal_id is None or account is None:
+        person = uow.directory.principal(principal_id) if principal_id else None
+        if principal_id is None or account is None or person is None or not person.active:
             raise NotAuthenticated("the refresh token is unknown, used or expired")
         tokens = issuer.issue(uow, principal_id, account.is_admin, now)
         uow.commit()
@@ -178,6 +179,8 @@ def create_app(
     key = API_KEY_PREFIX + secrets.token_urlsafe(30)
     app_id = "app-" + new_id()
     with uow:
+        for template_key in templates:
+            uow.templates.get(template_key)  # UnknownTemplate for a key nobody published
         uow.accounts.add_app(app_id, name.strip(), _digest(key), key[:10], clock.now())
         for template_key in templates:
             uow.accounts.grant_template(app_id, template_key)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from signoff.domain.directory import IDENTITY, Department, Principal
+from signoff.domain.errors import Invalid, Problem
 from signoff.service.ports import UnitOfWork
 
 
@@ -39,6 +40,12 @@ class Rejected:
         return f"{self.kind} {self.id or '?'} (row {self.line}): {self.problem}"
 
 
+class ImportRejected(Invalid):
+    """A directory file with rejected rows: nothing was imported; `problems` lists each row."""
+
+    code = "import_rejected"
+
+
 @dataclass
 class ImportReport:
     departments: int = 0
@@ -48,6 +55,12 @@ class ImportReport:
     @property
     def applied(self) -> bool:
         return not self.rejected
+
+    def error(self) -> ImportRejected:
+        return ImportRejected(
+            f"nothing imported: {len(self.rejected)} rejected row(s)",
+            [Problem(f"{r.kind}[{r.line}]", "rejected", str(r)) for r in self.rejected],
+        )
 
 
 @dataclass(frozen=True, slots=True)

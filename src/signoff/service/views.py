@@ -94,10 +94,11 @@ def actions_for(caller: Caller, instance: Instance) -> list[str]:
             out.append("withdraw")
         if status is InstanceStatus.RETURNED:
             out.append("resubmit")
-        if status is InstanceStatus.PENDING:
-            out.append("urge")
         if status.finished:
             out.append("copy")
+    template_admin = person in settings.admins
+    if status is InstanceStatus.PENDING and (person == instance.applicant_id or template_admin):
+        out.append("urge")
     mine = [t for t in instance.pending_tasks() if t.assignee == person]
     if mine and status is InstanceStatus.PENDING:
         out += ["approve", "reject", "return", "transfer"]
@@ -108,12 +109,9 @@ def actions_for(caller: Caller, instance: Instance) -> list[str]:
         task = instance.tasks.get(undo[0])
         if task is not None and task.assignee == person and task.status is TaskStatus.APPROVED:
             out.append("take_back")
-    if status is not InstanceStatus.DRAFT:
+    if status is not InstanceStatus.DRAFT and (person in instance.participants() or template_admin):
         out += ["comment", "cc"]
-    if (caller.is_admin or person in settings.admins) and status in (
-        InstanceStatus.PENDING,
-        InstanceStatus.RETURNED,
-    ):
+    if template_admin and status in (InstanceStatus.PENDING, InstanceStatus.RETURNED):
         out.append("terminate")
     return out
 

@@ -27,6 +27,14 @@ class SqlAccountStore:
     def set_account(
         self, principal_id: str, password_hash: str, is_admin: bool, at: datetime
     ) -> None:
+        # a new password ends every session of the old one
+        self.conn.execute(
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.principal_id == principal_id, refresh_tokens.c.revoked_at.is_(None)
+            )
+            .values(revoked_at=at)
+        )
         values = {"password_hash": password_hash, "is_admin": is_admin}
         done = self.conn.execute(
             update(accounts).where(accounts.c.principal_id == principal_id).values(values)

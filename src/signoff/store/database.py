@@ -61,7 +61,9 @@ def _engine(url: str, echo: bool) -> Engine:
     engine = create_engine(url, echo=echo, **kwargs)
     synchronous = os.environ.get("SIGNOFF_SQLITE_SYNCHRONOUS", "FULL").upper()
     if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-        raise ValueError(f"SIGNOFF_SQLITE_SYNCHRONOUS={synchronous!r}: use NORMAL or FULL")
+        raise ValueError(
+            f"SIGNOFF_SQLITE_SYNCHRONOUS={synchronous!r}: use OFF, NORMAL, FULL or EXTRA"
+        )
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:

@@ -226,9 +226,7 @@ class SqlQueries:
         if department_id:
             stmt = stmt.where(principals.c.department_id == department_id)
         rows = self.conn.execute(stmt.order_by(principals.c.id).limit(limit)).mappings()
-        return [
-            {k: r[k] for k in ("id", "name", "department_id", "position", "email")} for r in rows
-        ]
+        return [{k: r[k] for k in ("id", "name", "department_id", "position")} for r in rows]
 
     def departments(self) -> list[dict[str, Any]]:
         heads: dict[str, list[str]] = {}

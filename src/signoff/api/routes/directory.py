@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from signoff.api.deps import CallerDep, ServicesDep
@@ -97,11 +97,10 @@ async def import_(
     request: Request,
     who: CallerDep,
     svc: ServicesDep,
-    response: Response,
 ) -> ImportOut:
     """JSON `{departments: [...], principals: [...]}`, or a CSV file (Content-Type
-    text/csv). Nothing is written when any row is rejected: the answer is 422 with every
-    rejected row."""
+    text/csv). Nothing is written when any row is rejected: the answer is a 422 problem
+    (`import_rejected`) listing every rejected row in `errors`."""
     who.require_admin()
     raw = await request.body()
     try:
@@ -112,7 +111,7 @@ async def import_(
     name = "upload.csv" if media == "text/csv" else "upload.json"
     report = await run_in_threadpool(import_directory, svc.uow(), name, text)
     if not report.applied:
-        response.status_code = 422
+        raise report.error()
     return ImportOut(
         applied=report.applied,
         departments=report.departments,

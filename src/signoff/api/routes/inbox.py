@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 
 from signoff.api.deps import CallerDep, IdempotencyDep, ServicesDep, instance_of_task
-from signoff.api.errors import status_of
+from signoff.api.errors import problem_body
 from signoff.api.models import BatchBody, BatchOut, BatchResult, InboxItemOut, InboxOut, Problem
 from signoff.api.routes.instances import outcome_out
 from signoff.domain.commands import Approve, Command, Reject
@@ -84,19 +84,11 @@ def batch(
                 BatchResult(task_id=task_id, ok=True, status=200, outcome=outcome_out(outcome))
             )
         except SignoffError as error:
-            status = status_of(error)
+            found = problem_body(error)
+            found["request_id"] = getattr(request.state, "request_id", None)
             results.append(
                 BatchResult(
-                    task_id=task_id,
-                    ok=False,
-                    status=status,
-                    problem=Problem(
-                        type="https://signoff.dev/problems/" + error.code,
-                        title="error",
-                        status=status,
-                        code=error.code,
-                        detail=error.message,
-                    ),
+                    task_id=task_id, ok=False, status=found["status"], problem=Problem(**found)
                 )
             )
     ok = sum(r.ok for r in results)

@@ -27,6 +27,7 @@ from signoff.domain.commands import (
     Urge,
     Withdraw,
 )
+from signoff.domain.errors import SignoffError
 from signoff.service.commands import Outcome, act, copy_request, start
 from signoff.service.views import instance_view
 
@@ -100,15 +101,20 @@ def _run(
     key: str | None,
     response: Response,
 ) -> OutcomeOut:
-    outcome = act(
-        svc.uow(),
-        svc.clock,
-        instance_id,
-        command,
-        expected_version=version,
-        idempotency_key=key,
-        viewer=who,
-    )
+    try:
+        outcome = act(
+            svc.uow(),
+            svc.clock,
+            instance_id,
+            command,
+            expected_version=version,
+            idempotency_key=key,
+            viewer=who,
+        )
+    except SignoffError as error:
+        svc.observe_action(type(command).__name__, error.code)
+        raise
+    svc.observe_action(type(command).__name__, "ok")
     _etag(response, outcome.version)
     return outcome_out(outcome)
 

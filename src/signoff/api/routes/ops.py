@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from signoff.api.deps import ServicesDep
+from signoff.store.migrate import current, head
 
 router = APIRouter(tags=["operations"])
 
@@ -21,11 +22,13 @@ def healthz() -> dict[str, str]:
 )
 def readyz(svc: ServicesDep, response: Response) -> dict[str, str]:
     try:
-        with svc.db.reader() as conn:
-            conn.execute(sa.text("SELECT 1"))
+        revision = current(svc.db)
     except sa.exc.SQLAlchemyError as error:
         response.status_code = 503
         return {"status": "unavailable", "database": type(error).__name__}
+    if revision != head():
+        response.status_code = 503
+        return {"status": "unavailable", "database": "schema not upgraded: run signoff db upgrade"}
     return {"status": "ok", "database": svc.db.dialect}
 
 

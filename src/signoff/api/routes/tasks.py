@@ -27,6 +27,7 @@ from signoff.domain.commands import (
     TakeBack,
     Transfer,
 )
+from signoff.domain.errors import SignoffError
 from signoff.service.commands import act
 
 router = APIRouter(tags=["tasks"])
@@ -41,15 +42,20 @@ def _run(
     key: str | None,
     response: Response,
 ) -> OutcomeOut:
-    outcome = act(
-        svc.uow(),
-        svc.clock,
-        instance_of_task(task_id),
-        command,
-        expected_version=version,
-        idempotency_key=key,
-        viewer=who,
-    )
+    try:
+        outcome = act(
+            svc.uow(),
+            svc.clock,
+            instance_of_task(task_id),
+            command,
+            expected_version=version,
+            idempotency_key=key,
+            viewer=who,
+        )
+    except SignoffError as error:
+        svc.observe_action(type(command).__name__, error.code)
+        raise
+    svc.observe_action(type(command).__name__, "ok")
     response.headers["ETag"] = f'"{outcome.version}"'
     return outcome_out(outcome)
 

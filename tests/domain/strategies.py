@@ -1,0 +1,243 @@
+"""Hypothesis strategies: random valid templates over a small fixed company, and their forms.
+
+`template_docs()` draws template JSON documents (docs/templates.md) that `parse_template`
+accepts: nested flows of approver nodes in every mode, CC nodes, condition / inclusive
+gateways routing on `form.amount` with exactly one default route, and parallel gateways;
+gateways nest at most three deep and a flow has at most eight approver nodes. `templates()`
+parses them. Every template has the same form (a whole `amount` and an optional `note`),
+drawn by `forms()`. People and departments come from `DIRECTORY`:
+
+    d-co    Company       head u-boss (ceo)
+      d-eng   Engineering   head u-lead (director)
+        d-team  Backend       heads u-tl, u-ann (the second head stands in for the first)
+
+`u-old` has left (inactive); `u-ghost` is not in the directory at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+from signoff.domain.directory import Department, InMemoryDirectory, Principal
+from signoff.domain.templates import Template, parse_template
+
+PEOPLE = ("u-boss", "u-lead", "u-tl", "u-ann", "u-bob", "u-cat", "u-dan", "u-eve")
+STRANGERS = ("u-old", "u-ghost")  # inactive, unknown: for commands that must fail
+ROLES = ("hr", "finance", "exec", "nobody")  # nobody has the role `nobody`
+POSITIONS = ("ceo", "director", "manager", "engineer", "astronaut")
+
+DIRECTORY = InMemoryDirectory.of(
+    [
+        Principal("u-boss", "Boss", "d-co", frozenset({"exec"}), "ceo"),
+        Principal("u-lead", "Lead", "d-eng", frozenset({"finance"}), "director"),
+        Principal("u-tl", "Tess", "d-team", frozenset(), "manager"),
+        Principal("u-ann", "Ann", "d-team", frozenset({"hr"}), "engineer"),
+        Principal("u-bob", "Bob", "d-team", frozenset({"finance"}), "engineer"),
+        Principal("u-cat", "Cat", "d-eng", frozenset({"hr", "finance"}), "engineer"),
+        Principal("u-dan", "Dan", "d-co", frozenset({"hr"}), "manager"),
+        Principal("u-eve", "Eve", "d-team", frozenset(), None),
+        Principal("u-old", "Old", "d-team", frozenset({"hr"}), "engineer", active=False),
+    ],
+    [
+        Department("d-co", "Company", None, ("u-boss",)),
+        Department("d-eng", "Engineering", "d-co", ("u-lead",)),
+        Department("d-team", "Backend", "d-eng", ("u-tl", "u-ann")),
+    ],
+)
+
+MAX_AMOUNT = 10_000
+THRESHOLDS = (0, 100, 1_000, 5_000, MAX_AMOUNT)
+
+FORM = {
+    "fields": [
+        {
+            "id": "amount",
+            "type": "number",
+            "label": "Amount",
+            "required": True,
+            "min": 0,
+            "max": MAX_AMOUNT,
+        },
+        {"id": "note", "type": "text", "label": "Note", "max_length": 20},
+    ]
+}
+
+MAX_DEPTH = 3
+MAX_APPROVERS = 8
+RATIOS = (0.25, 0.34, 0.5, 0.6, 0.75, 1)
+
+JSON = dict[str, Any]
+
+
+def amounts() -> st.SearchStrategy[int]:
+    """Amounts near the thresholds the conditions test, and anywhere in range."""
+    near = st.sampled_from(THRESHOLDS).flatmap(
+        lambda t: st.sampled_from([max(t - 1, 0), t, min(t + 1, MAX_AMOUNT)])
+    )
+    return st.one_of(near, st.integers(0, MAX_AMOUNT))
+
+
+def forms() -> st.SearchStrategy[JSON]:
+    """Valid form values for every template drawn here."""
+    return st.fixed_dictionaries(
+        {"amount": amounts()}, optional={"note": st.sampled_from(["", "trip", "团建"])}
+    )
+
+
+@dataclass
+class _Build:
+    """Ids and the approver budget of one template being drawn."""
+
+    counter: int = 0
+    approvers: int = 0
+
+    def new_id(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+
+def _users(draw: st.DrawFn) -> list[str]:
+    pool = st.sampled_from((*PEOPLE, *PEOPLE, "u-old", "u-ghost"))
+    return draw(st.lists(pool, min_size=1, max_size=3, unique=True))
+
+
+def _rule(draw: st.DrawFn) -> JSON:
+    kind = draw(
+        st.sampled_from(
+            ["users", "users", "users", "users", "role", "department_head", "applicant", "position"]
+        )
+    )
+    if kind == "users":
+        return {"type": "users", "users": _users(draw)}
+    if kind == "role":
+        return {"type": "role", "role": draw(st.sampled_from(ROLES))}
+    if kind == "position":
+        return {"type": "position", "position": draw(st.sampled_from(POSITIONS))}
+    if kind == "department_head":
+        return {"type": "department_head", "level": draw(st.integers(1, 3))}
+    return {"type": "applicant"}
+
+
+def _rules(draw: st.DrawFn) -> list[JSON]:
+    return [_rule(draw) for _ in range(draw(st.integers(1, 2)))]
+
+
+def _approver(draw: st.DrawFn, build: _Build) -> JSON:
+    build.approvers += 1
+    mode = draw(st.sampled_from(["sequential", "all", "any", "vote"]))
+    node: JSON = {
+        "id": build.new_id("n"),
+        "type": "approver",
+        "mode": mode,
+        "assignees": _rules(draw),
+    }
+    if draw(st.booleans()):
+        node["on_empty"] = draw(st.sampled_from(["auto_approve", "auto_reject", "admins"]))
+    if draw(st.booleans()):
+        node["on_applicant"] = draw(st.sampled_from(["self", "skip", "supervisor"]))
+    if mode == "vote":
+        weighted = draw(st.lists(st.sampled_from(PEOPLE), max_size=3, unique=True))
+        node["vote"] = {
+            "weights": {p: draw(st.integers(1, 3)) for p in weighted},
+            "default_weight": draw(st.integers(1, 2)),
+            "pass": draw(st.sampled_from(RATIOS)),
+            "reject": draw(st.sampled_from(RATIOS)),
+        }
+    if draw(st.booleans()):
+        node["permissions"] = {draw(st.sampled_from(["amount", "note"])): "write"}
+    if draw(st.booleans()):
+        node["comment_required"] = {"approve": draw(st.booleans()), "reject": draw(st.booleans())}
+    return node
+
+
+def _cc(draw: st.DrawFn, build: _Build) -> JSON:
+    return {
+        "id": build.new_id("cc"),
+        "type": "cc",
+        "recipients": _rules(draw),
+        "when": draw(st.sampled_from(["reached", "start", "finish"])),
+    }
+
+
+def _rule_on_amount(draw: st.DrawFn) -> JSON:
+    op = draw(st.sampled_from(["gt", "gte", "lt", "lte", "eq", "ne", "between"]))
+    if op == "between":
+        low, high = sorted(draw(st.lists(st.sampled_from(THRESHOLDS), min_size=2, max_size=2)))
+        return {"field": "form.amount", "op": op, "value": [low, high]}
+    return {"field": "form.amount", "op": op, "value": draw(st.sampled_from(THRESHOLDS))}
+
+
+def _condition(draw: st.DrawFn) -> JSON:
+    if draw(st.integers(0, 3)):
+        return _rule_on_amount(draw)
+    group = draw(st.sampled_from(["all", "any"]))
+    return {group: [_rule_on_amount(draw) for _ in range(draw(st.integers(1, 2)))]}
+
+
+def _gateway(draw: st.DrawFn, build: _Build, depth: int) -> JSON:
+    kind = draw(st.sampled_from(["condition", "inclusive", "parallel"]))
+    node_id = build.new_id("g")
+    count = draw(st.integers(2, 3))
+    if kind == "parallel":
+        branches = [
+            {"id": build.new_id("b"), "nodes": _sequence(draw, build, depth + 1)}
+            for _ in range(count)
+        ]
+        return {"id": node_id, "type": kind, "branches": branches}
+    default_at = draw(st.integers(0, count - 1))
+    priorities = draw(st.permutations(range(1, count + 1)))
+    routes: list[JSON] = []
+    for i in range(count):
+        route: JSON = {"id": build.new_id("r")}
+        if i == default_at:
+            route["default"] = True
+        else:
+            route["priority"] = priorities[i]
+            route["when"] = _condition(draw)
+        route["nodes"] = _sequence(draw, build, depth + 1)
+        routes.append(route)
+    return {"id": node_id, "type": kind, "routes": routes}
+
+
+def _sequence(draw: st.DrawFn, build: _Build, depth: int) -> list[JSON]:
+    nodes: list[JSON] = []
+    for _ in range(draw(st.integers(0 if depth else 1, 3))):
+        kinds = ["approver", "approver", "cc"]
+        if depth < MAX_DEPTH:
+            kinds.append("gateway")
+        kind = draw(st.sampled_from(kinds))
+        if kind == "approver" and build.approvers < MAX_APPROVERS:
+            nodes.append(_approver(draw, build))
+        elif kind == "gateway" and build.approvers < MAX_APPROVERS - 1:
+            nodes.append(_gateway(draw, build, depth))
+        else:
+            nodes.append(_cc(draw, build))
+    return nodes
+
+
+@st.composite
+def template_docs(draw: st.DrawFn) -> JSON:
+    """A valid template document (see the module docstring)."""
+    build = _Build()
+    admins = draw(st.lists(st.sampled_from(PEOPLE), max_size=2, unique=True))
+    return {
+        "key": "random",
+        "name": "Random",
+        "version": 1,
+        "settings": {
+            "admins": admins,
+            "resubmit": draw(st.sampled_from(["restart", "back_to_returner"])),
+            "dedup": draw(st.sampled_from(["off", "consecutive", "any"])),
+            "allow_withdraw": draw(st.sampled_from([True, True, True, False])),
+            "allow_take_back": draw(st.sampled_from([True, True, True, False])),
+        },
+        "form": FORM,
+        "flow": {"nodes": _sequence(draw, build, 0)},
+    }
+
+
+def templates() -> st.SearchStrategy[Template]:
+    return template_docs().map(parse_template)

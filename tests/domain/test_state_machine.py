@@ -1,0 +1,713 @@
+"""The engine as a state machine: random commands through random templates, checked every step.
+
+A Hypothesis `RuleBasedStateMachine` draws a valid template (tests/domain/strategies.py), an
+applicant and a form, submits, and then runs random commands: mostly by the people whose turn
+it is, sometimes by anybody on any task, so that both the happy paths and the errors are
+exercised. A command may fail with a `SignoffError` (and then nothing may have changed); any
+other exception fails the test. After every step the invariants below must hold.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from signoff.domain.aggregate import NodeRun, Task
+from signoff.domain.assignees import Applicant
+from signoff.domain.commands import (
+    AddApprovers,
+    AddComment,
+    Approve,
+    Cc,
+    Command,
+    Delegate,
+    HandOver,
+    MarkRead,
+    Reject,
+    RemoveApprover,
+    Resubmit,
+    Return,
+    Submit,
+    TakeBack,
+    Terminate,
+    Transfer,
+    Urge,
+    Withdraw,
+)
+from signoff.domain.errors import SignoffError
+from signoff.domain.events import (
+    ApprovalTakenBack,
+    ApproversAdded,
+    CcSent,
+    Event,
+    FormEdited,
+    InstanceResubmitted,
+    InstanceSubmitted,
+    NodeCompleted,
+    NodeEntered,
+    NodesReset,
+    TaskApproved,
+    TaskDelegated,
+    TaskRejected,
+    TaskReturned,
+    TaskTransferred,
+    event_from_dict,
+    event_to_dict,
+)
+from signoff.domain.flow import Mode, OnApplicant, OnEmpty, Vote
+from signoff.domain.forms import validate_form
+from signoff.domain.instance import Instance
+from signoff.domain.navigation import Env
+from signoff.domain.preview import PreviewStep, preview
+from signoff.domain.states import (
+    CancelReason,
+    InstanceStatus,
+    NodeStatus,
+    TaskKind,
+    TaskStatus,
+)
+from signoff.domain.templates import Template, parse_template
+
+from .strategies import DIRECTORY, PEOPLE, STRANGERS, amounts, forms, template_docs, templates
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+ACTORS = (*PEOPLE, *STRANGERS)
+NOBODY_TASK = "i-1.t999"
+
+#: every attribute of the state: compared on errors, replays and take-backs
+STATE = (
+    "status form form_revision serial title created_at submitted_at finished_at updated_at "
+    "copied_from version seq nodes tasks task_counter entry_counter choices approvals "
+    "last_approvers cc resume_nodes undo applicant"
+).split()
+
+#: cancellations that cut a lane short (it ends without an outcome of its own)
+CUT = frozenset(
+    {
+        CancelReason.NODE_DECIDED,
+        CancelReason.INSTANCE_FINISHED,
+        CancelReason.RETURNED,
+        CancelReason.TAKEN_BACK,
+    }
+)
+DECIDED = frozenset({TaskStatus.APPROVED, TaskStatus.SKIPPED, TaskStatus.REJECTED})
+
+
+def snapshot(instance: Instance) -> dict[str, Any]:
+    """A deep copy of everything the instance is."""
+    return copy.deepcopy({name: getattr(instance, name) for name in STATE})
+
+
+def differences(a: dict[str, Any], b: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    return {k: (a[k], b[k]) for k in a if a[k] != b[k]}
+
+
+# ---- reading lanes -----------------------------------------------------------------------
+
+
+def lane_end(instance: Instance, lane: tuple[str, ...]) -> str:
+    """`open`, `cut` (ended by a return, someone else's decision or the instance's end),
+    `approved` or `rejected`."""
+    tasks = [instance.tasks[i] for i in lane]
+    if any(t.status.open for t in tasks):
+        return "open"
+    own = [t for t in tasks if t.kind is not TaskKind.DELEGATED]
+    if any(t.status is TaskStatus.RETURNED for t in own):
+        return "cut"
+    if any(t.cancel_reason in CUT for t in own if t.status is TaskStatus.CANCELLED):
+        return "cut"
+    decided = [t for t in own if t.status in DECIDED]
+    if decided and decided[-1].status is TaskStatus.REJECTED:
+        return "rejected"
+    return "approved"
+
+
+def lane_weight(instance: Instance, vote: Vote, lane: tuple[str, ...]) -> int:
+    """The weight of the person the lane was created for (a delegate never holds it)."""
+    first = next(
+        instance.tasks[i] for i in lane if instance.tasks[i].kind is not TaskKind.DELEGATED
+    )
+    return vote.weight(first.assignee)
+
+
+def vote_outcome(vote: Vote, approve: int, reject: int, total: int) -> NodeStatus | None:
+    """The documented thresholds: pass at `pass` x total approving, reject at `reject` x total
+    rejecting or when a pass has become impossible; None while undecided."""
+    if approve >= vote.pass_ratio * total:
+        return NodeStatus.APPROVED
+    if (
+        reject >= vote.reject_ratio * total
+        or approve + (total - approve - reject) < vote.pass_ratio * total
+    ):
+        return NodeStatus.REJECTED
+    return None
+
+
+def vote_tally(
+    instance: Instance, vote: Vote, run: NodeRun, leave_out: int | None = None
+) -> tuple[int, int, int]:
+    approve = reject = total = 0
+    for i, lane in enumerate(run.lanes):
+        weight = lane_weight(instance, vote, lane)
+        total += weight
+        if i == leave_out:
+            continue
+        end = lane_end(instance, lane)
+        if end == "approved":
+            approve += weight
+        elif end == "rejected":
+            reject += weight
+    return approve, reject, total
+
+
+# ---- the machine ---------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    """The last command run, what the instance was before it, and what came of it."""
+
+    command: Command
+    before: dict[str, Any]
+    events: list[Event] = field(default_factory=list)
+    error: SignoffError | None = None
+
+
+def pending(machine: InstanceMachine) -> bool:
+    return machine.instance.status is InstanceStatus.PENDING
+
+
+class InstanceMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = T0
+        self.instances = 0
+
+    # ---- running commands ----------------------------------------------------------------
+
+    def start(self, doc: dict[str, Any], applicant: str, form: dict[str, Any]) -> None:
+        self.instances += 1
+        self.template: Template = parse_template(doc)
+        self.applicant = applicant
+        self.instance = Instance.new("i-1", self.template, applicant)
+        self.events: list[Event] = []
+        self.replayable: list[Event] = []  # the events through their JSON form
+        self.effective: list[Event] = []  # the events no take-back has undone
+        self.commands = 0  # successful commands that changed something
+        self.history: dict[int, dict[str, Any]] = {0: snapshot(self.instance)}
+        serial = f"R-{self.instances:04d}"
+        self.do(Submit(actor=applicant, form=form, serial=serial))
+        assert self.step.error is None, self.step.error
+
+    def do(self, command: Command) -> None:
+        instance = self.instance
+        before = snapshot(instance)
+        self.now += timedelta(minutes=1)
+        try:
+            events = instance.execute(command, Env(self.now, DIRECTORY))
+        except SignoffError as error:
+            self.step = Step(command, before, error=error)
+            return
+        self.step = Step(command, before, events)
+        self.events.extend(events)
+        self.replayable.extend(event_from_dict(event_to_dict(e)) for e in events)
+        if events:
+            self.commands += 1
+        if any(isinstance(e, ApprovalTakenBack) for e in events):
+            undone = before["undo"][1]
+            self.effective = [e for e in self.effective if e.version != undone]
+        self.effective.extend(events)
+        self.history[instance.version] = snapshot(instance)
+
+    # ---- drawing arguments -------------------------------------------------------------------
+
+    def tasks(self, *statuses: TaskStatus) -> list[Task]:
+        return [t for t in self.instance.tasks.values() if t.status in statuses]
+
+    def task_and_actor(self, data: st.DataObject, *statuses: TaskStatus) -> tuple[str, str]:
+        """Mostly a task in one of these statuses and its holder; else any task, anybody."""
+        candidates = self.tasks(*statuses)
+        if candidates and data.draw(st.integers(0, 4), label="anyone") < 4:
+            task_id = data.draw(st.sampled_from([t.id for t in candidates]), label="task")
+            return task_id, self.instance.tasks[task_id].assignee
+        ids = [*self.instance.tasks, NOBODY_TASK]
+        return data.draw(st.sampled_from(ids), label="task"), self.anyone(data)
+
+    def anyone(self, data: st.DataObject) -> str:
+        return data.draw(st.sampled_from(ACTORS), label="actor")
+
+    def applicant_mostly(self, data: st.DataObject) -> str:
+        if data.draw(st.integers(0, 3), label="anyone") < 3:
+            return self.applicant
+        return self.anyone(data)
+
+    def admin_mostly(self, data: st.DataObject) -> str:
+        admins = self.template.settings.admins
+        if admins and data.draw(st.integers(0, 3), label="anyone") < 3:
+            return data.draw(st.sampled_from(admins), label="admin")
+        return self.anyone(data)
+
+    def people(self, data: st.DataObject, actor: str) -> tuple[str, ...]:
+        """Mostly one or two colleagues; sometimes nobody, strangers or the same person twice."""
+        if data.draw(st.integers(0, 4), label="odd people") < 4:
+            pool = [p for p in PEOPLE if p != actor]
+            people = st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True)
+        else:
+            people = st.lists(st.sampled_from(ACTORS), max_size=2)
+        return tuple(data.draw(people, label="people"))
+
+    def comment(self, data: st.DataObject, text: str) -> str | None:
+        """Mostly the text; sometimes none, or only blanks (for nodes that require one)."""
+        return data.draw(st.sampled_from([text, text, text, None, "  "]), label="comment")
+
+    # ---- rules ---------------------------------------------------------------------------------
+    #
+    # Rules that act on tasks run only while the instance is pending; `approve`, `resubmit`,
+    # `withdraw` and `terminate` run in every status (and fail once it is finished), `talk` until
+    # it is finished, and `submit_another` starts a new instance once it is finished.
+
+    @initialize(doc=template_docs(), applicant=st.sampled_from(PEOPLE), form=forms())
+    def submit(self, doc: dict[str, Any], applicant: str, form: dict[str, Any]) -> None:
+        self.start(doc, applicant, form)
+
+    @precondition(lambda self: self.instance.finished)
+    @rule(doc=template_docs(), applicant=st.sampled_from(PEOPLE), form=forms())
+    def submit_another(self, doc: dict[str, Any], applicant: str, form: dict[str, Any]) -> None:
+        self.start(doc, applicant, form)
+
+    @precondition(lambda self: bool(self.instance.pending_tasks()))
+    @rule()
+    def first_in_line_approves(self) -> None:
+        task = self.instance.pending_tasks()[0]
+        self.do(Approve(actor=task.assignee, task_id=task.id, comment="ok"))
+
+    @rule(data=st.data())
+    def approve(self, data: st.DataObject) -> None:
+        task_id, actor = self.task_and_actor(data, TaskStatus.PENDING, TaskStatus.WAITING)
+        edits = data.draw(
+            st.one_of(
+                st.just({}),
+                st.builds(lambda amount: {"amount": amount}, amounts()),
+                st.just({"note": "edited"}),
+            ),
+            label="edits",
+        )
+        comment = self.comment(data, "ok")
+        self.do(Approve(actor=actor, task_id=task_id, comment=comment, edits=edits))
+
+    @precondition(pending)
+    @rule(data=st.data())
+    def reject(self, data: st.DataObject) -> None:
+        task_id, actor = self.task_and_actor(data, TaskStatus.PENDING)
+        self.do(Reject(actor=actor, task_id=task_id, comment=self.comment(data, "no")))
+
+    @precondition(pending)
+    @rule(data=st.data())
+    def return_(self, data: st.DataObject) -> None:
+        task_id, actor = self.task_and_actor(data, TaskStatus.PENDING)
+        flow = self.template.flow
+        task = self.instance.tasks.get(task_id)
+        earlier = [n for n in flow.dominators(task.node_id) if flow.approver(n)] if task else []
+        where = data.draw(st.sampled_from(["applicant", "earlier", "anywhere"]), label="to")
+        to_node: str | None = None
+        if where == "earlier" and earlier:
+            to_node = data.draw(st.sampled_from(earlier), label="to_node")
+        elif where == "anywhere":
+            to_node = data.draw(st.sampled_from([*flow.by_id, "nowhere"]), label="to_node")
+        comment = self.comment(data, "please fix")
+        self.do(Return(actor=actor, task_id=task_id, to_node=to_node, comment=comment))
+
+    @rule(data=st.data(), form=forms())
+    def resubmit(self, data: st.DataObject, form: dict[str, Any]) -> None:
+        self.do(Resubmit(actor=self.applicant_mostly(data), form=form))
+
+    @rule(data=st.data())
+    def withdraw(self, data: st.DataObject) -> None:
+        actor = self.applicant_mostly(data)
+        self.do(Withdraw(actor=actor, comment=self.comment(data, "never mind")))
+
+    @precondition(lambda self: pending(self) and self.instance.undo is not None)
+    @rule()
+    def the_latest_approver_takes_it_back(self) -> None:
+        undo = self.instance.undo
+        assert undo is not None
+        task = self.instance.tasks[undo[0]]
+        self.do(TakeBack(actor=task.assignee, task_id=task.id))
+
+    @precondition(pending)
+    @rule(data=st.data())
+    def take_back(self, data: st.DataObject) -> None:
+        task_id, actor = self.task_and_actor(data, TaskStatus.APPROVED)
+        self.do(TakeBack(actor=actor, task_id=task_id, comment=self.comment(data, "oops")))
+
+    @precondition(pending)
+    @rule(data=st.data())
+    def transfer(self, data: st.DataObject) -> None:
+        task_id, actor = self.task_and_actor(data, TaskStatus.PENDING)
+        to = self.anyone(data)
+        self.do(Transfer(actor=actor, task_id=task_id, to=to, comment=self.comment(data, "yours")))
+
+    @precondition(pending)
+    @rule(data=st.data())
+    def delegate(self, data: st.DataObject) -> None:
+        task_id, actor = self.task_and_actor(data, TaskStatus.PENDING)
+        to = self.anyone(data)
+        self.do(Delegate(actor=actor, task_id=task_id, to=to, comment=self.comment(data, "?")))
+
+    @precondition(pending)
+    @rule(data=st.data(), before=st.booleans())
+    def add_approvers(self, data: st.DataObject, before: bool) -> None:
+        task_id, actor = self.task_and_actor(data, TaskStatus.PENDING)
+        people = self.people(data, actor)
+        self.do(AddApprovers(actor=actor, task_id=task_id, people=people, before=before))
+
+    @precondition(
+        lambda self: (
+            pending(self) and any(t.kind is TaskKind.ADDED for t in self.instance.open_tasks())
+        )
+    )
+    @rule(data=st.data())
+    def remove_approver(self, data: st.DataObject) -> None:
+        open_tasks = self.tasks(TaskStatus.PENDING, TaskStatus.WAITING)
+        added = [t.id for t in open_tasks if t.kind is TaskKind.ADDED]
+        if data.draw(st.integers(0, 4), label="anyone") < 4:
+            task = self.instance.tasks[data.draw(st.sampled_from(added), label="task")]
+            origin = self.instance.tasks[task.origin] if task.origin else None
+            actor = origin.assignee if origin else self.anyone(data)
+            self.do(RemoveApprover(actor=actor, task_id=task.id))
+            return
+        task_id, actor = self.task_and_actor(data)
+        self.do(RemoveApprover(actor=actor, task_id=task_id))
+
+    @precondition(pending)
+    @rule(data=st.data())
+    def hand_over(self, data: st.DataObject) -> None:
+        holders = [t.assignee for t in self.instance.open_tasks()]
+        from_person = data.draw(st.sampled_from(holders), label="from_person")
+        to = self.anyone(data)
+        self.do(HandOver(actor=self.admin_mostly(data), from_person=from_person, to=to))
+
+    @precondition(lambda self: not self.instance.finished)
+    @rule(data=st.data())
+    def talk(self, data: st.DataObject) -> None:
+        """CC, comment, urge or mark as read: none of these moves the flow."""
+        how = data.draw(st.sampled_from(["cc", "comment", "urge", "read"]), label="how")
+        if how == "read":
+            task_id, actor = self.task_and_actor(data, TaskStatus.PENDING, TaskStatus.WAITING)
+            self.do(MarkRead(actor=actor, task_id=task_id))
+            return
+        actor = self.applicant_mostly(data)
+        if how == "cc":
+            self.do(Cc(actor=actor, people=self.people(data, actor), comment="fyi"))
+        elif how == "comment":
+            texts = ["looks fine", "looks fine", "looks fine", "  ", "x" * 2001]
+            self.do(AddComment(actor=actor, text=data.draw(st.sampled_from(texts), label="text")))
+        else:
+            ids = [*self.instance.tasks, NOBODY_TASK]
+            task_ids = data.draw(st.lists(st.sampled_from(ids), max_size=1), label="tasks")
+            self.do(Urge(actor=actor, task_ids=tuple(task_ids)))
+
+    @rule(data=st.data())
+    def terminate(self, data: st.DataObject) -> None:
+        actor = self.admin_mostly(data)
+        self.do(Terminate(actor=actor, comment=self.comment(data, "stop")))
+
+    # ---- invariants ------------------------------------------------------------------------------
+
+    @invariant()
+    def nothing_changes_when_a_command_fails(self) -> None:
+        if self.step.error is not None:
+            after = snapshot(self.instance)
+            assert after == self.step.before, differences(self.step.before, after)
+
+    @invariant()
+    def the_instance_is_in_exactly_one_status(self) -> None:
+        instance = self.instance
+        assert isinstance(instance.status, InstanceStatus)
+        assert instance.status is not InstanceStatus.DRAFT
+        open_tasks = instance.open_tasks()
+        if instance.finished or instance.status is InstanceStatus.RETURNED:
+            assert open_tasks == [], f"{instance.status.value} with open tasks {open_tasks}"
+        if instance.finished:
+            active = [n for n, run in instance.nodes.items() if run.status is NodeStatus.ACTIVE]
+            assert active == [], f"{instance.status.value} with active nodes {active}"
+        if instance.status is InstanceStatus.PENDING:
+            assert instance.pending_tasks(), "pending, but nobody's turn"
+
+    @invariant()
+    def every_turn_is_the_first_open_task_of_a_lane_of_an_active_node(self) -> None:
+        instance = self.instance
+        for task in instance.open_tasks():
+            run = instance.nodes.get(task.node_id)
+            assert run is not None, f"open task {task.id} of a node that has no run"
+            assert run.status is NodeStatus.ACTIVE, f"open task {task.id} of a decided node"
+            assert task.id in run.lanes[task.lane], f"task {task.id} is not in its lane"
+        for run in instance.nodes.values():
+            for lane in run.lanes:
+                tasks = [instance.tasks[i] for i in lane]
+                pending = [t.id for t in tasks if t.status is TaskStatus.PENDING]
+                assert len(pending) <= 1, f"lane {lane} of {run.node_id}: {pending} pending"
+                first_open = next((t for t in tasks if t.status.open), None)
+                if pending:
+                    assert first_open is not None and first_open.id == pending[0]
+            node = self.template.flow.approver(run.node_id)
+            if (
+                node is not None
+                and instance.status is InstanceStatus.PENDING
+                and run.status is NodeStatus.ACTIVE
+            ):
+                turns = [i for lane in run.lanes for i in lane if instance.tasks[i].status.open]
+                assert turns, f"active node {run.node_id} waits for nobody"
+
+    @invariant()
+    def on_applicant_is_respected(self) -> None:
+        instance = self.instance
+        for task in instance.pending_tasks():
+            node = self.template.flow.approver(task.node_id)
+            if node is None or task.origin is not None or task.kind is not TaskKind.NORMAL:
+                continue
+            if task.assignee == self.applicant:
+                assert node.on_applicant is OnApplicant.SELF, (
+                    f"the applicant must approve {task.id} on {node.id} "
+                    f"(on_applicant: {node.on_applicant.value})"
+                )
+
+    @invariant()
+    def every_node_completes_once_per_entry(self) -> None:
+        open_runs: dict[str, bool] = {}
+        for event in self.effective:
+            if isinstance(event, NodeEntered):
+                open_runs[event.node_id] = True
+            elif isinstance(event, NodeCompleted):
+                assert open_runs.get(event.node_id), f"{event.node_id} completed twice"
+                open_runs[event.node_id] = False
+            elif isinstance(event, NodesReset):
+                for node_id in event.node_ids:
+                    open_runs[node_id] = False
+            elif isinstance(event, InstanceResubmitted) and event.restart:
+                open_runs.clear()
+        for node_id, run in self.instance.nodes.items():
+            assert (run.status is NodeStatus.ACTIVE) == open_runs.get(node_id), node_id
+
+    @invariant()
+    def a_decided_node_was_decided_by_its_lanes(self) -> None:
+        instance = self.instance
+        for node_id, run in instance.nodes.items():
+            node = self.template.flow.approver(node_id)
+            if node is None or run.status is NodeStatus.ACTIVE or run.outcome_reason == "empty":
+                continue
+            ends = [lane_end(instance, lane) for lane in run.lanes]
+            assert "open" not in ends, f"{node_id} decided with open lanes {ends}"
+            if node.mode is Mode.VOTE:
+                continue  # see a_vote_is_decided_the_moment_it_is_certain
+            own = [instance.tasks[i] for lane in run.lanes for i in lane]
+            own = [t for t in own if t.kind is not TaskKind.DELEGATED]
+            if run.status is NodeStatus.REJECTED:
+                rejected = [t.id for t in own if t.status is TaskStatus.REJECTED]
+                assert len(rejected) == 1, f"{node_id} rejected by {rejected}"
+            elif node.mode is Mode.ANY:
+                assert ends.count("approved") == 1, f"any node {node_id} lanes end {ends}"
+                assert set(ends) <= {"approved", "cut"}, f"any node {node_id} lanes end {ends}"
+            else:
+                assert set(ends) == {"approved"}, f"{node.mode.value} {node_id} lanes end {ends}"
+
+    @invariant()
+    def a_vote_is_decided_the_moment_it_is_certain(self) -> None:
+        instance = self.instance
+        for node_id, run in instance.nodes.items():
+            node = self.template.flow.approver(node_id)
+            if node is None or node.vote is None or run.outcome_reason == "empty":
+                continue
+            vote = node.vote
+            weights = tuple(lane_weight(instance, vote, lane) for lane in run.lanes)
+            assert run.weights == weights, f"vote {node_id} weights {run.weights} != {weights}"
+            approve, reject, total = vote_tally(instance, vote, run)
+            outcome = vote_outcome(vote, approve, reject, total)
+            if run.status is NodeStatus.ACTIVE:
+                assert outcome is None, f"vote {node_id} is {outcome} but still active"
+                continue
+            assert outcome is run.status, (
+                f"vote {node_id}: {approve}+ {reject}- of {total} is {outcome}, not {run.status}"
+            )
+            decider = self.deciding_lane(node_id, run)
+            if decider is not None:
+                earlier = vote_outcome(vote, *vote_tally(instance, vote, run, leave_out=decider))
+                assert earlier is None, f"vote {node_id} was {earlier} one vote earlier"
+
+    def deciding_lane(self, node_id: str, run: NodeRun) -> int | None:
+        """The lane whose last decision completed the node's run."""
+        ends = [
+            i
+            for i, e in enumerate(self.effective)
+            if isinstance(e, NodeCompleted) and e.node_id == node_id
+        ]
+        last = max(ends, default=None)
+        assert last is not None, f"{node_id} is decided without NodeCompleted"
+        in_run = {i for lane in run.lanes for i in lane}
+        for event in reversed(self.effective[:last]):
+            if isinstance(event, TaskApproved | TaskRejected) and event.task_id in in_run:
+                task = self.instance.tasks[event.task_id]
+                if task.kind is not TaskKind.DELEGATED:
+                    return task.lane
+        return None
+
+    @invariant()
+    def nobody_acts_out_of_turn(self) -> None:
+        step = self.step
+        before: dict[str, Task] = step.before["tasks"]
+        personal = 0
+        for event in step.events:
+            if isinstance(event, TaskApproved | TaskRejected) and event.auto is not None:
+                continue
+            if isinstance(event, TaskTransferred) and event.handover:
+                continue
+            if not isinstance(
+                event,
+                TaskApproved
+                | TaskRejected
+                | TaskReturned
+                | TaskTransferred
+                | TaskDelegated
+                | ApproversAdded,
+            ):
+                continue
+            personal += 1
+            task = before.get(event.task_id)
+            assert task is not None, f"{event.type} on task {event.task_id} created by the command"
+            assert event.actor == step.command.actor == task.assignee, (
+                f"{event.actor} did {event.type} on {task.assignee}'s task {task.id}"
+            )
+            assert task.status is TaskStatus.PENDING, (
+                f"{event.type} on {task.id} while it was {task.status.value}"
+            )
+        assert personal <= 1, f"one command acted on {personal} tasks: {step.events}"
+
+    @invariant()
+    def replaying_the_events_gives_the_same_state(self) -> None:
+        replayed = Instance.replay("i-1", self.template, self.applicant, self.replayable)
+        live, again = snapshot(self.instance), snapshot(replayed)  # type: ignore[arg-type]
+        assert again == live, differences(live, again)
+
+    @invariant()
+    def version_counts_commands_and_seq_counts_events(self) -> None:
+        instance = self.instance
+        assert instance.version == self.commands
+        assert instance.seq == len(self.events)
+        assert [e.seq for e in self.events] == list(range(len(self.events)))
+        versions = [e.version for e in self.events]
+        assert versions == sorted(versions) and set(versions) == set(range(1, self.commands + 1))
+        assert self.replayable == self.events
+
+    @invariant()
+    def the_form_and_cc_list_follow_the_events(self) -> None:
+        form: dict[str, Any] = {}
+        cc: dict[str, None] = {}
+        for event in self.effective:
+            if isinstance(event, InstanceSubmitted | InstanceResubmitted):
+                form = dict(event.form)
+            elif isinstance(event, FormEdited):
+                form.update(event.changes)
+                form = {k: v for k, v in form.items() if v is not None}
+            elif isinstance(event, CcSent):
+                cc.update(dict.fromkeys(event.recipients))
+        assert self.instance.form == form
+        assert self.instance.cc == tuple(cc), f"cc {self.instance.cc}, CC'd {tuple(cc)}"
+
+    @invariant()
+    def a_take_back_restores_the_state_before_the_approval(self) -> None:
+        step = self.step
+        if not any(isinstance(e, ApprovalTakenBack) for e in step.events):
+            return
+        approved_at = step.before["undo"][1]
+        then = self.history[approved_at - 1]
+        now = snapshot(self.instance)
+        for name in ("status", "form", "form_revision", "nodes", "choices", "approvals"):
+            assert now[name] == then[name], (name, then[name], now[name])
+        for name in ("last_approvers", "resume_nodes", "finished_at"):
+            assert now[name] == then[name], (name, then[name], now[name])
+        for task_id, task in now["tasks"].items():
+            old = then["tasks"].get(task_id)
+            if old is None:
+                assert task.status is TaskStatus.CANCELLED, task
+                assert task.cancel_reason is CancelReason.TAKEN_BACK, task
+            else:
+                task.read_at = old.read_at
+                assert task == old, (old, task)
+
+
+TestAnInstanceKeepsItsInvariantsUnderRandomCommands = InstanceMachine.TestCase
+TestAnInstanceKeepsItsInvariantsUnderRandomCommands.settings = settings(
+    max_examples=150,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+# ---- the preview ---------------------------------------------------------------------------
+
+
+@dataclass
+class Expected:
+    """What the first walk after submitting should leave, read from the preview."""
+
+    turns: dict[str, set[str]] = field(default_factory=dict)  # node -> whose turn it is
+    rejected: bool = False
+
+    def walk(self, steps: tuple[PreviewStep, ...]) -> bool:
+        """Walk a taken sequence; True when it stops at a node somebody must act on."""
+        for step in steps:
+            if not step.taken:
+                continue
+            if step.routes:
+                blocked = [self.walk(r.steps) for r in step.routes if r.taken]
+                if any(blocked):
+                    return True
+            elif step.mode is not None:  # an approver node
+                if step.people:
+                    first = step.people[:1] if step.mode == Mode.SEQUENTIAL else step.people
+                    self.turns[step.node_id] = set(first)
+                    return True
+                if step.when_empty is OnEmpty.AUTO_REJECT:
+                    self.rejected = True
+                    return True
+        return False
+
+
+@settings(max_examples=300, deadline=None)
+@given(template=templates(), applicant=st.sampled_from(PEOPLE), form=forms())
+def test_the_preview_names_the_nodes_and_people_the_engine_waits_for_first(
+    template: Template, applicant: str, form: dict[str, Any]
+) -> None:
+    person = DIRECTORY.principal(applicant)
+    assert person is not None
+    values = validate_form(template.form, form)
+    steps = preview(template, values, Applicant.of(person, DIRECTORY), DIRECTORY)
+    expected = Expected()
+    expected.walk(steps)
+
+    instance = Instance.new("i-1", template, applicant)
+    instance.execute(Submit(actor=applicant, form=form, serial="P-0001"), Env(T0, DIRECTORY))
+
+    turns: dict[str, set[str]] = {}
+    for task in instance.pending_tasks():
+        turns.setdefault(task.node_id, set()).add(task.assignee)
+    if expected.rejected:
+        assert instance.status is InstanceStatus.REJECTED
+    elif expected.turns:
+        assert instance.status is InstanceStatus.PENDING
+        assert turns == expected.turns
+    else:
+        assert instance.status is InstanceStatus.APPROVED
