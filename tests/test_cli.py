@@ -362,5 +362,7 @@ def test_audit_verify_passes_a_clean_trail_and_fails_a_tampered_one(
         f"instance {outcome.instance_id} seq 0 (row {first}): the row was changed (hash mismatch)",
         f"{rows} audit rows checked, 1 problem(s)",
     ]
-    assert signoff(db, "audit", "verify", "--instance", "i-other") == 0
-    assert capsys.readouterr().out == "0 audit rows checked, 0 problem(s)\n"
+    assert signoff(db, "audit", "verify", "--instance", "i-other") == 1
+    assert capsys.readouterr().err == (
+        "error: [unknown_instance] no instance 'i-other' with an audit trail\n"
+    )

@@ -65,6 +65,11 @@ def first_task(api: Api, person: str) -> str:
     return task_id
 
 
+def crafted_cursor(at: str, ident: str) -> str:
+    raw = json.dumps([at, ident]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 # ---- 400 / 422 -------------------------------------------------------------------------------
 
 
@@ -76,16 +81,13 @@ def test_a_malformed_json_body_is_a_400(api: Api) -> None:
     )
     body = problem(sent, 400, "malformed_json")
     assert body["instance"] == "/api/v1/instances"
-
-
-def test_a_body_that_is_not_json_text_is_a_400(api: Api) -> None:
-    sent = api.as_("u-zhangsan").post(
+    not_text = api.as_("u-zhangsan").post(
         "/api/v1/instances",
         content=b"\xff\xfe not utf-8",
         headers={"Content-Type": "application/json"},
     )
-    assert sent.status_code == 400, sent.text
-    assert sent.headers["content-type"].startswith("application/problem+json")
+    assert not_text.status_code == 400, not_text.text
+    assert not_text.headers["content-type"].startswith("application/problem+json")
 
 
 def test_a_wrong_type_is_a_422_naming_the_field(api: Api) -> None:
@@ -107,6 +109,25 @@ def test_a_wrong_type_is_a_422_naming_the_field(api: Api) -> None:
     problem(box, 422, "request_invalid")
 
 
+def test_a_malformed_if_match_or_inbox_cursor_is_a_422(api: Api) -> None:
+    me = api.as_("u-zhangsan")
+    instance_id = submit(me, LEAVE)
+    sent = me.post(
+        f"/api/v1/instances/{instance_id}/comments",
+        json={"text": "hello"},
+        headers={"If-Match": "yesterday"},
+    )
+    problem(sent, 422, "command_invalid")
+    problem(me.get("/api/v1/inbox/pending", params={"cursor": "%%%"}), 422, "command_invalid")
+    for payload in ([1, 2, 3], ["x", "y"], {"a": 1}, "s", None):
+        cursor = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+        sent = me.get("/api/v1/inbox/pending", params={"cursor": cursor})
+        problem(sent, 422, "command_invalid")
+    for at in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        sent = me.get("/api/v1/inbox/pending", params={"cursor": crafted_cursor(at, "x")})
+        assert sent.status_code in (200, 422), (at, sent.text)
+
+
 def test_an_invalid_form_lists_every_field_path_with_its_rule(api: Api) -> None:
     me = api.as_("u-zhangsan")
     leave = {**LEAVE, "days": "five", "period": ["2026-12-05", "2026-12-01"]}
@@ -126,26 +147,10 @@ def test_an_invalid_form_lists_every_field_path_with_its_rule(api: Api) -> None:
     assert paths(body) == {"items[0].amount": "min", "items[1].category": "option"}
 
 
-def test_a_malformed_if_match_is_a_422(api: Api) -> None:
-    me = api.as_("u-zhangsan")
-    instance_id = submit(me, LEAVE)
-    sent = me.post(
-        f"/api/v1/instances/{instance_id}/comments",
-        json={"text": "hello"},
-        headers={"If-Match": "yesterday"},
-    )
-    problem(sent, 422, "command_invalid")
-
-
-def test_a_bad_inbox_cursor_is_a_422(api: Api) -> None:
-    sent = api.as_("u-zhangsan").get("/api/v1/inbox/pending", params={"cursor": "%%%"})
-    problem(sent, 422, "command_invalid")
-
-
 # ---- 404 -------------------------------------------------------------------------------------
 
 
-def test_an_unknown_id_is_a_404(api: Api) -> None:
+def test_an_unknown_id_is_a_404_and_so_is_someone_elses_request(api: Api) -> None:
     me = api.as_("u-zhangsan")
     problem(me.get("/api/v1/instances/nope"), 404, "unknown_instance")
     problem(me.post("/api/v1/tasks/nope/approve", json={}), 404, "unknown_task")
@@ -165,10 +170,7 @@ def test_an_unknown_id_is_a_404(api: Api) -> None:
         f"/api/v1/tasks/{first_task(api, 'u-chenjie')}/transfer", json={"to": "u-nobody"}
     )
     problem(transfer, 404, "unknown_principal")
-
-
-def test_someone_elses_request_is_a_404_not_a_403(api: Api) -> None:
-    instance_id = submit(api.as_("u-zhangsan"), LEAVE)
+    # someone else's request does not exist for a stranger: 404, not 403
     stranger = api.as_("u-majun")
     problem(stranger.get(f"/api/v1/instances/{instance_id}"), 404, "unknown_instance")
     problem(
@@ -178,15 +180,9 @@ def test_someone_elses_request_is_a_404_not_a_403(api: Api) -> None:
     )
 
 
-def test_an_unknown_route_is_a_404_problem(api: Api) -> None:
+def test_an_unknown_route_is_a_404_and_a_wrong_method_a_405(api: Api) -> None:
     problem(api.anonymous.get("/api/v1/nothing-here"), 404, "not_found")
     problem(api.anonymous.get("/favicon.ico"), 404, "not_found")
-
-
-# ---- 405 -------------------------------------------------------------------------------------
-
-
-def test_a_wrong_method_is_a_405_problem(api: Api) -> None:
     sent = api.as_("u-zhangsan").delete("/api/v1/instances")
     problem(sent, 405, "method_not_allowed")
     assert "POST" in sent.headers["allow"]
@@ -253,7 +249,9 @@ def big_body() -> bytes:
     ).encode()
 
 
-def test_a_body_over_the_limit_with_a_content_length_is_a_413(api: Api) -> None:
+def test_a_body_over_the_limit_with_a_content_length_is_a_413_and_one_under_is_read(
+    api: Api,
+) -> None:
     me = api.as_("u-zhangsan")
     sent = me.post(
         "/api/v1/instances", content=big_body(), headers={"Content-Type": "application/json"}
@@ -261,6 +259,9 @@ def test_a_body_over_the_limit_with_a_content_length_is_a_413(api: Api) -> None:
     body = problem(sent, 413, "body_too_large")
     assert str(LIMIT) in body["detail"]
     assert me.get("/api/v1/inbox/mine").json()["counts"]["mine"] == 0
+    form = {**LEAVE, "reason": "x" * 1000}
+    under = me.post("/api/v1/instances", json={"template_key": "leave", "form": form})
+    assert under.status_code == 201, under.text
 
 
 def test_a_streamed_body_over_the_limit_is_a_413(api: Api) -> None:
@@ -276,14 +277,6 @@ def test_a_streamed_body_over_the_limit_is_a_413(api: Api) -> None:
     assert "content-length" not in {k.lower() for k in sent.request.headers}
     problem(sent, 413, "body_too_large")
     assert me.get("/api/v1/inbox/mine").json()["counts"]["mine"] == 0
-
-
-def test_a_body_under_the_limit_is_read(api: Api) -> None:
-    form = {**LEAVE, "reason": "x" * 1000}
-    sent = api.as_("u-zhangsan").post(
-        "/api/v1/instances", json={"template_key": "leave", "form": form}
-    )
-    assert sent.status_code == 201, sent.text
 
 
 # ---- request ids, operations -----------------------------------------------------------------
@@ -340,20 +333,28 @@ def test_health_readiness_and_metrics_answer(api: Api) -> None:
 
 
 def test_every_applied_command_is_counted_in_signoff_actions_total(api: Api) -> None:
-    """observability.py declares `signoff_actions_total` ("Commands applied")."""
+    """`signoff_actions_total{action, outcome}` counts commands: a submission, an approval
+    on its own route and one in a batch, and a refused approval."""
     me = api.as_("u-zhangsan")
     submit(me, LEAVE)
+    submit(me, LEAVE)
     lead = api.as_("u-chenjie")
-    assert lead.post(f"/api/v1/tasks/{first_task(api, 'u-chenjie')}/approve", json={}).is_success
-    samples = [
-        line
+    first, second = (i["task_id"] for i in lead.get("/api/v1/inbox/pending").json()["items"])
+    assert lead.post(f"/api/v1/tasks/{first}/approve", json={}).is_success
+    problem(lead.post(f"/api/v1/tasks/{first}/approve", json={}), 409, "task_already_done")
+    batch = lead.post("/api/v1/inbox/batch", json={"action": "approve", "task_ids": [second]})
+    assert batch.json()["succeeded"] == 1
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
         for line in api.anonymous.get("/metrics").text.splitlines()
         if line.startswith("signoff_actions_total{")
-    ]
-    assert sum(float(line.rsplit(" ", 1)[1]) for line in samples) >= 2, samples
+    }
+    assert samples.get('signoff_actions_total{action="Approve",outcome="task_already_done"}') == 1
+    assert samples.get('signoff_actions_total{action="Approve",outcome="ok"}') == 2, samples
+    assert samples.get('signoff_actions_total{action="Submit",outcome="ok"}') == 2, samples
 
 
-def test_no_error_is_ever_a_500(api: Api) -> None:
+def test_odd_requests_are_answered_with_a_4xx_problem_never_a_500(api: Api) -> None:
     """A sweep of odd requests: each is answered with a 4xx problem."""
     me = api.as_("u-zhangsan")
     instance_id = submit(me, LEAVE)
@@ -401,22 +402,6 @@ def test_no_error_is_ever_a_500(api: Api) -> None:
         )
         assert 400 <= sent.status_code < 500, (content, sent.text)
         assert sent.headers["content-type"].startswith("application/problem+json"), sent.text
-
-
-def crafted_cursor(at: str, ident: str) -> str:
-    raw = json.dumps([at, ident]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def test_odd_inbox_cursors_are_refused_not_a_500(api: Api) -> None:
-    me = api.as_("u-zhangsan")
-    for payload in ([1, 2, 3], ["x", "y"], {"a": 1}, "s", None, ["2026-01-01", None]):
-        cursor = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
-        sent = me.get("/api/v1/inbox/pending", params={"cursor": cursor})
-        assert sent.status_code in (200, 422), (payload, sent.text)
-    for at in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
-        sent = me.get("/api/v1/inbox/pending", params={"cursor": crafted_cursor(at, "x")})
-        assert sent.status_code in (200, 422), (at, sent.text)
 
 
 def test_inbox_dates_at_the_edge_of_the_calendar_are_refused_not_a_500(api: Api) -> None:

@@ -1322,14 +1322,16 @@ def test_handing_over_moves_every_open_task_of_someone_who_left(
 
 
 @pytest.mark.parametrize("mode", ["sequential", "all"])
-def test_a_hand_over_to_someone_already_on_the_node_leaves_them_one_open_task_there(
+def test_a_hand_over_to_someone_already_on_the_node_is_refused(
     directory: InMemoryDirectory, mode: str
 ) -> None:
-    """Like a transfer, a hand over must not make one person approve the same node twice."""
+    """Like a transfer, a hand over must not make one person approve the same node twice:
+    it is refused for that instance and changes nothing (a person picks someone else)."""
     play = started(tpl([approver("a", "u-lina", "u-sunli", mode=mode)]), directory)
-    play.do(HandOver(actor="u-huangli", from_person="u-lina", to="u-sunli"))
-    mine = [t for t in play.instance.open_tasks() if t.assignee == "u-sunli"]
-    assert len(mine) == 1
+    refused(
+        play, HandOver(actor="u-huangli", from_person="u-lina", to="u-sunli"), "command_invalid"
+    )
+    assert len([t for t in play.instance.open_tasks() if t.assignee == "u-sunli"]) == 1
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,13 @@
 
     python tests/store/crash_worker.py DATABASE_URL LOG_FILE SEED
 
-It prints `ready` once it is connected, then forever: starts a leave request, or picks an
-open one and approves, rejects, returns or withdraws it (a returned one is resubmitted),
-through the service layer, one transaction per command. After each command commits it
-appends the outcome (instance id, version, event ids) to LOG_FILE as one JSON line, so the
-test knows commands that certainly committed. The database must hold the demo company
-and the example templates (`tests.conftest.seed`).
+It loops forever: starts a leave request, or picks an open one and approves, rejects,
+returns or withdraws it (a returned one is resubmitted), through the service layer, one
+transaction per command. After each command commits it appends the outcome (instance id,
+version, event ids) to LOG_FILE as one JSON line, so the test knows commands that certainly
+committed; after the first one it prints `ready` (so that however slow the machine, every
+run commits something before it is killed). The database must hold the demo company and
+the example templates (`tests.conftest.seed`).
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ class Worker:
         return act(self.uow(), self.clock, instance_id, command)
 
     def run(self) -> None:
-        print("ready", flush=True)
+        ready = False
         while True:
             try:
                 outcome = self.step()
@@ -121,6 +122,9 @@ class Worker:
                 continue
             if outcome is not None:
                 self.record(outcome)
+                if not ready:  # connected and committing: the test may kill it from now on
+                    print("ready", flush=True)
+                    ready = True
 
 
 def main() -> None:

@@ -113,7 +113,7 @@ def assert_consistent(db: Database, log: Path) -> tuple[int, int]:
 
 
 def run_and_kill(db: Database, log: Path, rng: random.Random, round_: int) -> None:
-    """Start a worker, let it run for 0.05-0.5 s once it is connected, then SIGKILL it."""
+    """Start a worker, let it run for 0.05-0.5 s once it commits, then SIGKILL it."""
     stderr = log.with_suffix(f".{round_}.err")
     with stderr.open("w") as err:
         worker = subprocess.Popen(  # noqa: S603  # our own script, with our own interpreter
@@ -150,5 +150,5 @@ def test_a_worker_killed_at_random_moments_leaves_every_instance_consistent_afte
         except AssertionError as error:
             raise AssertionError(f"after kill {round_ + 1} (seed {seed}): {error}") from error
     count, events = totals[-1]
-    assert count > KILLS and events > 5 * KILLS, (totals, seed)  # the workers got work done
-    assert len(committed(log)) > KILLS, seed
+    commands = len(committed(log))
+    assert commands >= KILLS and count >= 1 and events > commands, (totals, seed)

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from signoff.cli import main
 from signoff.store.database import Database
 from signoff.store.migrate import current, head, upgrade
 from signoff.store.schema import metadata, principals
-from tests.conftest import pg_base_url
 
 
 def differences(db: Database) -> list[object]:
@@ -65,26 +65,31 @@ def test_upgrading_again_changes_nothing_and_keeps_the_data(db: Database) -> Non
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A database with nothing in it: a new SQLite file, or a new PostgreSQL database."""
+def empty(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Database]:
+    """A database with nothing in it: a new SQLite file, or on PostgreSQL a new schema put
+    first on the search path (through libpq's PGOPTIONS: cheaper than a new database, and
+    just as empty to Alembic)."""
     if request.param == "sqlite":
         fresh = Database(f"sqlite:///{tmp_path / 'new.db'}")
         yield fresh
         fresh.dispose()
         return
-    base = pg_base_url()
-    assert base is not None
-    name = f"signoff_migrate_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(Database(base).url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    fresh = Database(sa.make_url(Database(base).url).set(database=name).render_as_string(False))
+    url = Database(request.getfixturevalue("pg_url")).url
+    name = f"migrate_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url, poolclass=sa.NullPool)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    monkeypatch.setenv("PGOPTIONS", f"-c search_path={name}")
+    fresh = Database(url)
     try:
         yield fresh
     finally:
         fresh.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        monkeypatch.delenv("PGOPTIONS")
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
         admin.dispose()
 
 
@@ -96,3 +101,21 @@ def test_an_empty_database_is_upgraded_from_nothing_to_the_models_schema(
     assert upgrade(empty) == head()
     assert current(empty) == head()
     assert differences(empty) == []
+    with empty.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+
+
+def test_a_database_url_with_a_percent_sign_can_be_upgraded(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Passwords with special characters are percent-encoded in URLs (`p%40ss` for `p@ss`),
+    and directories may hold a `%`: `signoff db upgrade` must take such URLs as they are."""
+    if db.is_sqlite:
+        folder = tmp_path / "100%"
+        folder.mkdir()
+        url = f"sqlite:///{folder / 'signoff.db'}"
+    else:  # the test server trusts local connections, so any password will do
+        url = sa.make_url(db.url).set(password="p@ss%word").render_as_string(False)
+    assert "%" in url
+    assert main(["--database", url, "db", "upgrade"]) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out == f"database at revision {head()}\n"

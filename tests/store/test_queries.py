@@ -377,55 +377,50 @@ def _b64(text: str) -> str:
         "numbers",
     ],
 )
-def test_a_cursor_the_server_did_not_give_out_is_invalid(busy: Database, cursor: str) -> None:
-    with busy.reader() as conn, pytest.raises(CommandInvalid) as caught:
+def test_a_cursor_the_server_did_not_give_out_is_invalid(db: Database, cursor: str) -> None:
+    with db.reader() as conn, pytest.raises(CommandInvalid) as caught:
         inbox(conn, "u-zhangsan", "mine", None, cursor, 2)
     assert caught.value.code == "command_invalid"
 
 
-def test_an_unknown_box_is_invalid(busy: Database) -> None:
-    with busy.reader() as conn, pytest.raises(CommandInvalid):
+def test_an_unknown_box_is_invalid(db: Database) -> None:
+    with db.reader() as conn, pytest.raises(CommandInvalid):
         inbox(conn, "u-zhangsan", "archive")
 
 
 # ---- filters -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("person", "name", "where", "expected"),
-    [
-        ("u-chenjie", "pending", {"template_key": "expense"}, ["c"]),
-        ("u-chenjie", "pending", {"template_key": "leave"}, []),
-        ("u-chenjie", "done", {"template_key": "leave"}, ["b", "a"]),
-        ("u-zhangsan", "mine", {"template_key": "expense"}, ["c"]),
-        ("u-zhangsan", "mine", {"status": "approved"}, ["a"]),
-        ("u-zhangsan", "mine", {"status": "rejected"}, ["b"]),
-        ("u-zhangsan", "mine", {"status": "pending"}, ["c"]),
-        ("u-chenjie", "done", {"status": "approved"}, ["a"]),
-        ("u-huangli", "cc", {"status": "approved"}, ["a"]),
-        ("u-huangli", "cc", {"template_key": "expense"}, []),
-        # since is inclusive, until exclusive
-        ("u-zhangsan", "mine", {"since": at(1), "until": at(5)}, ["c"]),
-        ("u-zhangsan", "mine", {"since": at(1)}, ["b", "c"]),
-        ("u-zhangsan", "mine", {"until": at(1)}, ["a"]),
-        ("u-chenjie", "done", {"since": at(3), "until": at(6)}, ["a"]),
-        ("u-chenjie", "done", {"since": at(4)}, ["b"]),
-        ("u-zhangsan", "mine", {"template_key": "leave", "status": "rejected"}, ["b"]),
-        ("u-zhangsan", "mine", {"template_key": "leave", "since": at(0), "until": at(1)}, ["a"]),
-    ],
-)
-def test_filters_narrow_a_box_by_template_status_and_time(
-    seeded: Database,
-    office: Office,
-    person: str,
-    name: str,
-    where: dict[str, Any],
-    expected: list[str],
-) -> None:
-    items = box(seeded, person, name, **where)
-    assert [i.instance_id for i in items] == [getattr(office, x) for x in expected]
-    with seeded.reader() as conn:
-        assert counts(conn, person, InboxFilter(**where))[name] == len(expected)
+FILTERS: list[tuple[str, str, dict[str, Any], list[str]]] = [
+    ("u-chenjie", "pending", {"template_key": "expense"}, ["c"]),
+    ("u-chenjie", "pending", {"template_key": "leave"}, []),
+    ("u-chenjie", "done", {"template_key": "leave"}, ["b", "a"]),
+    ("u-zhangsan", "mine", {"template_key": "expense"}, ["c"]),
+    ("u-zhangsan", "mine", {"status": "approved"}, ["a"]),
+    ("u-zhangsan", "mine", {"status": "rejected"}, ["b"]),
+    ("u-zhangsan", "mine", {"status": "pending"}, ["c"]),
+    ("u-chenjie", "done", {"status": "approved"}, ["a"]),
+    ("u-huangli", "cc", {"status": "approved"}, ["a"]),
+    ("u-huangli", "cc", {"template_key": "expense"}, []),
+    # since is inclusive, until exclusive
+    ("u-zhangsan", "mine", {"since": at(1), "until": at(5)}, ["c"]),
+    ("u-zhangsan", "mine", {"since": at(1)}, ["b", "c"]),
+    ("u-zhangsan", "mine", {"until": at(1)}, ["a"]),
+    ("u-chenjie", "done", {"since": at(3), "until": at(6)}, ["a"]),
+    ("u-chenjie", "done", {"since": at(4)}, ["b"]),
+    ("u-zhangsan", "mine", {"template_key": "leave", "status": "rejected"}, ["b"]),
+    ("u-zhangsan", "mine", {"template_key": "leave", "since": at(0), "until": at(1)}, ["a"]),
+]
+
+
+def test_filters_narrow_a_box_by_template_status_and_time(seeded: Database, office: Office) -> None:
+    """Each case: whose box, which box, the filter, and the instances (of `Office`) left."""
+    for person, name, where, expected in FILTERS:
+        case = f"{person} {name} {where}"
+        items = box(seeded, person, name, **where)
+        assert [i.instance_id for i in items] == [getattr(office, x) for x in expected], case
+        with seeded.reader() as conn:
+            assert counts(conn, person, InboxFilter(**where))[name] == len(expected), case
 
 
 def test_paging_keeps_to_the_filter(busy: Database, clock: ManualClock) -> None:

@@ -146,6 +146,11 @@ class BatchOut(BaseModel):
     failed: int
 
 
+class HandOverOut(BaseModel):
+    moved: list[OutcomeOut]
+    failed: list[Problem]
+
+
 class HandOverBody(Body):
     from_person: str = Field(min_length=1, max_length=64)
     to: str = Field(min_length=1, max_length=64)

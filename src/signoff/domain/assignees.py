@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from signoff.domain.directory import Directory, Principal, department_chain
 from signoff.domain.errors import ChoiceRequired, CommandInvalid, UnknownPrincipal
-from signoff.domain.flow import AssigneeRule, RuleKind
+from signoff.domain.flow import ApproverNode, AssigneeRule, OnApplicant, RuleKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +137,31 @@ def _one(
         return [value] if isinstance(value, str) else []
     # applicant_choice / previous_approver_choice
     return check_choice(rule, node_id, choices.get(node_id, ()), directory)
+
+
+def on_applicant(
+    people: list[str], node: ApproverNode, applicant: Applicant, directory: Directory
+) -> list[str]:
+    """The node's rule for an applicant among its approvers. `supervisor` puts the
+    applicant's head in their place; `self` and `skip` keep them (a `skip` task is then
+    approved automatically, so the run records it)."""
+    if node.on_applicant is not OnApplicant.SUPERVISOR or applicant.id not in people:
+        return people
+    heads = heads_above(directory, applicant.department_id, applicant.id)
+    at = people.index(applicant.id)
+    people = [p for p in people if p != applicant.id]
+    if heads and heads[0] not in people:
+        people.insert(at, heads[0])
+    return people
+
+
+def active(people: Sequence[str], directory: Directory) -> list[str]:
+    out = []
+    for person in people:
+        found = directory.principal(person)
+        if found is not None and found.active:
+            out.append(person)
+    return out
 
 
 def check_known(people: Sequence[str], directory: Directory) -> None:

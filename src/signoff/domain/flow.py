@@ -301,15 +301,16 @@ class _FlowParser:
         self.form = form
         self.problems = problems
         self.seen: dict[str, str] = {}  # node and route ids -> path
+        self.depth = 0  # 0: the top-level sequence
 
     def claim(self, ident: str, path: str) -> None:
         if not ident:
             return
-        if ident in self.seen or ident == ROOT:
+        if ident == ROOT:
+            self.problems.append(Problem(path, "reserved", f"{ROOT!r} is reserved"))
+        elif ident in self.seen:
             self.problems.append(
-                Problem(
-                    path, "duplicate", f"id {ident!r} is already used at {self.seen.get(ident)}"
-                )
+                Problem(path, "duplicate", f"id {ident!r} is already used at {self.seen[ident]}")
             )
         else:
             self.seen[ident] = path
@@ -341,12 +342,15 @@ class _FlowParser:
         if node_type is NodeType.APPROVER:
             return self.approver(obj, node_id, name)
         if node_type is NodeType.CC:
+            when = obj.choice("when", CcWhen, CcWhen.REACHED)
+            if when is CcWhen.START and self.depth:
+                obj.problem("when", "placement", "a start CC belongs in the top-level flow")
             return CcNode(
                 node_id,
                 node_type,
                 name,
                 recipients=self.rules(obj, "recipients", allow_choice=False),
-                when=obj.choice("when", CcWhen, CcWhen.REACHED),
+                when=when,
             )
         if node_type is NodeType.PARALLEL:
             return GatewayNode(node_id, node_type, name, routes=self.branches(obj))
@@ -495,7 +499,8 @@ class _FlowParser:
         for key in ("pass", "reject"):
             value = data.number(key)
             if value is None:
-                data.problem(key, "required", f"the {key} threshold (a ratio in (0, 1])")
+                if not data.has(key):
+                    data.problem(key, "required", f"the {key} threshold (a ratio in (0, 1])")
                 ratios.append(Fraction(1))
             elif not 0 < value <= 1:
                 data.problem(key, "range", "must be greater than 0 and at most 1")
@@ -534,7 +539,9 @@ class _FlowParser:
                 r.problem("when", "required", "a route needs a condition (or default: true)")
             elif self.form is not None:
                 when = parse_condition(r.data["when"], r.at("when"), self.form, self.problems)
+            self.depth += 1
             nodes = self.sequence(r.data.get("nodes", []), r.at("nodes"))
+            self.depth -= 1
             routes.append(
                 Route(route_id, r.string("name", route_id), priority, when, default, nodes)
             )
@@ -558,7 +565,9 @@ class _FlowParser:
             )
             branch_id = b.ident()
             self.claim(branch_id, b.at("id"))
+            self.depth += 1
             nodes = self.sequence(b.data.get("nodes", []), b.at("nodes"))
+            self.depth -= 1
             out.append(Route(branch_id, b.string("name", branch_id), i, None, False, nodes))
         return tuple(out)
 

@@ -521,9 +521,18 @@ class Instance(FlowRunner):
         check_known((cmd.to,), self._env.directory)
         if cmd.to == cmd.from_person:
             raise CommandInvalid("hand over to someone else")
-        for task in self.open_tasks():
-            if task.assignee == cmd.from_person:
-                self._move(task, cmd.to, None, handover=True)
+        moving = [t for t in self.open_tasks() if t.assignee == cmd.from_person]
+        holding = {t.node_id for t in self.open_tasks() if t.assignee == cmd.to}
+        for task in moving:
+            if task.node_id in holding:
+                raise CommandInvalid(
+                    f"{cmd.to} already has an open task on node {task.node_id}; "
+                    "transfer that task to someone else",
+                    node_id=task.node_id,
+                    principal_id=cmd.to,
+                )
+        for task in moving:
+            self._move(task, cmd.to, None, handover=True)
 
     # ---- ending ---------------------------------------------------------------------------
 
@@ -531,7 +540,7 @@ class Instance(FlowRunner):
         self._require_applicant(cmd.actor)
         if not self.template.settings.allow_withdraw:
             raise ActionNotAllowed(f"template {self.template.key} does not allow withdrawing")
-        self._require_status(InstanceStatus.PENDING, InstanceStatus.RETURNED)
+        self._require_status(InstanceStatus.DRAFT, InstanceStatus.PENDING, InstanceStatus.RETURNED)
         comment = self._comment(cmd.comment, False, "withdraw")
         self._cancel_open(CancelReason.INSTANCE_FINISHED)
         self._emit(InstanceWithdrawn, comment=comment)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from signoff.domain.aggregate import InstanceState, NodeRun, Task
-from signoff.domain.assignees import heads_above, resolve
+from signoff.domain.assignees import active, on_applicant, resolve
 from signoff.domain.conditions import Facts
 from signoff.domain.directory import Directory
 from signoff.domain.events import (
@@ -140,6 +140,8 @@ class FlowRunner(InstanceState):
         if isinstance(node, CcNode):
             if node.when is CcWhen.REACHED:
                 self._send_cc(node)
+            elif node.when is CcWhen.FINISH:
+                self._emit(NodeEntered, node_id=node.id)  # remembered until the approval
             return True
         if isinstance(node, GatewayNode):
             routes = taken_routes(node, self._facts())
@@ -169,8 +171,12 @@ class FlowRunner(InstanceState):
             self._emit(CcSent, node_id=node.id, recipients=tuple(people))
 
     def _send_cc_when(self, when: CcWhen) -> None:
-        for node in self.template.flow.sequences[ROOT]:
-            if isinstance(node, CcNode) and node.when is when:
+        """`start` CCs (top level) at submission; `finish` CCs the walk reached, at approval."""
+        flow = self.template.flow
+        for node in flow.by_id.values():
+            if not isinstance(node, CcNode) or node.when is not when:
+                continue
+            if when is CcWhen.START or node.id in self.nodes:
                 self._send_cc(node)
 
     # ---- approver nodes ------------------------------------------------------------------
@@ -187,20 +193,11 @@ class FlowRunner(InstanceState):
             choices=self.choices,
             directory=directory,
         )
-        skip_applicant = False
-        if applicant.id in people:
-            if node.on_applicant is OnApplicant.SKIP:
-                skip_applicant = True
-            elif node.on_applicant is OnApplicant.SUPERVISOR:
-                heads = heads_above(directory, applicant.department_id, applicant.id)
-                at = people.index(applicant.id)
-                people = [p for p in people if p != applicant.id]
-                if heads and heads[0] not in people:
-                    people.insert(at, heads[0])
+        people = on_applicant(people, node, applicant, directory)
         kind = TaskKind.NORMAL
         if not people:
             if node.on_empty is OnEmpty.ADMINS:
-                people = [a for a in self.template.settings.admins if directory.principal(a)]
+                people = active(self.template.settings.admins, directory)
                 kind = TaskKind.ADMIN
             if not people:
                 self._emit(NodeEntered, node_id=node.id)
@@ -236,14 +233,16 @@ class FlowRunner(InstanceState):
                 break
             task = self.next_open_in_lane(run, lane)
             if task is not None and task.status is TaskStatus.PENDING:
-                self._auto_decide(task, skip_applicant)
+                self._auto_decide(task)
 
-    def _auto_reason(self, task: Task, skip_applicant: bool) -> str | None:
+    def _auto_reason(self, task: Task) -> str | None:
         """Why a task that just became someone's turn is approved without them, if it is."""
         if task.kind is not TaskKind.NORMAL:
             return None
-        if skip_applicant and task.assignee == self.applicant_id:
-            return "applicant"
+        if task.assignee == self.applicant_id:
+            node = self.template.flow.approver(task.node_id)
+            if node is not None and node.on_applicant is OnApplicant.SKIP:
+                return "applicant"
         dedup = self.template.settings.dedup
         if dedup is Dedup.OFF:
             return None
@@ -254,8 +253,8 @@ class FlowRunner(InstanceState):
             return "dedup"
         return None
 
-    def _auto_decide(self, task: Task, skip_applicant: bool = False) -> None:
-        reason = self._auto_reason(task, skip_applicant)
+    def _auto_decide(self, task: Task) -> None:
+        reason = self._auto_reason(task)
         if reason is not None:
             self._emit(TaskApproved, task_id=task.id, auto=reason)
             self._after_decision(task)

@@ -86,6 +86,8 @@ class Obj:
 
     def string(self, key: str, default: str = "", *, required: bool = False) -> str:
         value = self._typed(key, str, "a string", required)
+        if required and value == "":
+            self.problem(key, "required", f"{key!r} must not be empty")
         return value if isinstance(value, str) else default
 
     def opt_str(self, key: str) -> str | None:

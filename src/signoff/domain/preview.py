@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from signoff.domain.assignees import Applicant, heads_above, resolve
+from signoff.domain.assignees import Applicant, active, on_applicant, resolve
 from signoff.domain.conditions import Facts
 from signoff.domain.directory import Directory
 from signoff.domain.errors import ChoiceRequired
@@ -97,17 +97,19 @@ class _Walker:
         choice = node.chosen_by
         candidates = next((r.candidates for r in node.assignees if r.kind is choice), ())
         people: tuple[str, ...] = ()
+        empty = None
         if taken:
             try:
-                people = self.people(node.id, node.assignees)
+                resolved = list(self.people(node.id, node.assignees))
             except ChoiceRequired:
-                people = ()
-            people = self.on_applicant(node, people)
-        empty = None
-        if taken and not people and choice is None:
-            empty = node.on_empty
-            if empty is OnEmpty.ADMINS:
-                people = self.template.settings.admins
+                resolved = []
+            resolved = on_applicant(resolved, node, self.applicant, self.directory)
+            if not resolved and choice is None:
+                empty = node.on_empty
+                if empty is OnEmpty.ADMINS:
+                    resolved = active(self.template.settings.admins, self.directory)
+            skip = node.on_applicant is OnApplicant.SKIP
+            people = tuple(p for p in resolved if not (skip and p == self.applicant.id))
         return PreviewStep(
             node.id,
             node.name,
@@ -131,17 +133,6 @@ class _Walker:
                 directory=self.directory,
             )
         )
-
-    def on_applicant(self, node: ApproverNode, people: tuple[str, ...]) -> tuple[str, ...]:
-        me = self.applicant.id
-        if me not in people or node.on_applicant is OnApplicant.SELF:
-            return people
-        rest = tuple(p for p in people if p != me)
-        if node.on_applicant is OnApplicant.SUPERVISOR:
-            heads = heads_above(self.directory, self.applicant.department_id, me)
-            if heads and heads[0] not in rest:
-                return (heads[0], *rest)
-        return rest
 
 
 def preview(

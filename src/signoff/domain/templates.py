@@ -165,7 +165,7 @@ def _settings(obj: Obj | None, key: str, form: FormSchema | None) -> Settings:
             (scope == "applicant" and name in ("name", "department"))
             or (scope == "template" and name == "name")
             or (scope in ("serial", "date") and name is None)
-            or (scope == "form" and form is not None and name is not None and form.get(name))
+            or (scope == "form" and name is not None and (form is None or form.get(name)))
         )
         if not known:
             s.problem("title", "placeholder", f"unknown placeholder {match[0]}")

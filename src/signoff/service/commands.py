@@ -27,6 +27,7 @@ from signoff.domain.errors import (
     InvalidTransition,
     NotApplicant,
     Problem,
+    SignoffError,
     VersionConflict,
 )
 from signoff.domain.events import Event
@@ -283,17 +284,19 @@ def copy_request(
 
 def hand_over(
     uow_factory: Callable[[], UnitOfWork], clock: Clock, *, actor: str, from_person: str, to: str
-) -> list[Outcome]:
+) -> list[Outcome | SignoffError]:
     """Every open task of someone who left goes to someone else: one transaction per
     instance, so a long hand-over never holds many locks. The caller checks that the
     actor is an administrator."""
     with uow_factory() as uow:
         ids = uow.instances.with_open_tasks_of(from_person)
-    outcomes = []
+    outcomes: list[Outcome | SignoffError] = []
     for instance_id in ids:
         command = HandOver(actor=actor, from_person=from_person, to=to)
         try:
             outcomes.append(act(uow_factory(), clock, instance_id, command))
         except InvalidTransition:
             continue  # finished in the meantime
+        except SignoffError as error:  # e.g. the successor already holds a task there
+            outcomes.append(error)
     return outcomes

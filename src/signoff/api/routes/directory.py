@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from signoff.api.deps import CallerDep, ServicesDep
-from signoff.api.models import HandOverBody, ImportOut, OutcomeOut
+from signoff.api.errors import problem_body
+from signoff.api.models import HandOverBody, HandOverOut, ImportOut, Problem
 from signoff.api.routes.instances import outcome_out
 from signoff.domain.directory import Identity
-from signoff.domain.errors import CommandInvalid, UnknownPrincipal
-from signoff.service.commands import hand_over
+from signoff.domain.errors import CommandInvalid, SignoffError, UnknownPrincipal
+from signoff.service.commands import Outcome, hand_over
 from signoff.service.directory_import import import_directory
 
 router = APIRouter(tags=["directory"])
@@ -125,12 +126,17 @@ async def import_(
 
 @router.post(
     "/directory/hand-over",
-    response_model=list[OutcomeOut],
+    response_model=HandOverOut,
     summary="Give every open task of someone who left to someone else",
 )
-def hand_over_tasks(body: HandOverBody, who: CallerDep, svc: ServicesDep) -> list[OutcomeOut]:
+def hand_over_tasks(body: HandOverBody, who: CallerDep, svc: ServicesDep) -> HandOverOut:
+    """One transaction per instance; an instance where the successor already holds a task
+    on the same node is listed under `failed` and left for a person to sort out."""
     who.require_admin()
-    outcomes = hand_over(
+    results = hand_over(
         svc.uow, svc.clock, actor=who.require_person(), from_person=body.from_person, to=body.to
     )
-    return [outcome_out(o) for o in outcomes]
+    return HandOverOut(
+        moved=[outcome_out(r) for r in results if isinstance(r, Outcome)],
+        failed=[Problem(**problem_body(r)) for r in results if isinstance(r, SignoffError)],
+    )

@@ -1,0 +1,123 @@
+"""The app against its own OpenAPI document: Schemathesis generates requests for every
+operation the document describes and checks each answer. No answer may be a 5xx, and
+every answer must be one the document promises: a documented status code, the documented
+content type, headers and body schema.
+
+Two bounded runs over the real app on a seeded SQLite database (the HTTP layer is the same
+on PostgreSQL, which the other API tests cover): one signed in as an administrator, so
+that every route gets past authentication, and one without credentials. Generation is
+derandomized with a fixed seed and no example database, so CI sees the same requests
+every time; together the runs send a few hundred requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from schemathesis import Case
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from signoff.api.app import create_app
+from signoff.bootstrap import build
+from signoff.service.clock import ManualClock
+from signoff.settings import Settings
+from signoff.store.database import Database
+from signoff.store.migrate import upgrade
+from signoff.store.uow import SqlUnitOfWork
+from tests.api.conftest import ADMIN, Api, password_hash
+from tests.conftest import seed
+
+SEED = 20261123
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The `api` fixture of tests/api/conftest.py over a seeded SQLite database, once for
+    the module: seeding for each of the ~100 operation tests would take a minute."""
+    database = Database(f"sqlite:///{tmp_path_factory.mktemp('schema') / 'signoff.db'}")
+    upgrade(database)
+    clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    seed(database, clock)
+    with SqlUnitOfWork(database) as uow:
+        for person in uow.directory.principal_ids():
+            uow.accounts.set_account(person, password_hash(), person == ADMIN, clock.now())
+        uow.commit()
+    settings = Settings(
+        database_url=database.url,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        max_body_bytes=64 * 1024,
+        login_attempts_per_minute=5,
+        log_level="warning",
+    )
+    services = build(settings, clock)
+    services.db.dispose()
+    services.db = database
+    with TestClient(create_app(settings, services), raise_server_exceptions=False) as client:
+        yield Api(client, services, clock)
+    database.dispose()
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document the app serves at /openapi.json (an app over nothing, just to ask)."""
+    settings = Settings(database_url="sqlite://", secret_key="x" * 32, log_level="warning")
+    services = build(settings)
+    document: dict[str, Any] = create_app(settings, services).openapi()
+    services.db.dispose()
+    return document
+
+
+def schema_for(headers: dict[str, str], max_examples: int) -> Any:
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": SEED,
+            "headers": headers,
+            "generation": {
+                "max-examples": max_examples,
+                "deterministic": True,
+                "database": "none",
+                # generated Authorization headers would replace the administrator's token
+                "with-security-parameters": False,
+            },
+        }
+    )
+    return schemathesis.openapi.from_dict(openapi_document(), config=config)
+
+
+# The token is made per test (the app's secret and clock are the fixture's); the schemas
+# only need to know that an Authorization header is sent.
+admin = schema_for({}, max_examples=5)
+anonymous = schema_for({}, max_examples=2)
+
+
+@admin.parametrize()
+def test_an_administrator_gets_no_server_error_and_only_documented_answers(
+    case: Case, api: Api
+) -> None:
+    headers = {"Authorization": f"Bearer {api.token(ADMIN)}"}
+    case.call_and_validate(app=api.app_client.app, headers=headers, checks=CHECKS)
+
+
+@anonymous.parametrize()
+def test_a_caller_without_credentials_gets_no_server_error_and_only_documented_answers(
+    case: Case, api: Api
+) -> None:
+    case.call_and_validate(app=api.app_client.app, checks=CHECKS)
