@@ -43,7 +43,8 @@ def pg_base_url() -> str | None:
 def pg_url(worker_id: str) -> Iterator[str]:
     base = pg_base_url()
     assert base is not None
-    name = f"signoff_test_{worker_id}".replace("-", "_")
+    # unique per session: two test runs on one server must not drop each other's database
+    name = f"signoff_test_{worker_id}_{os.getpid()}".replace("-", "_")
     admin = sa.create_engine(Database(base).url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -83,7 +83,9 @@ def assert_consistent(db: Database, log: Path) -> tuple[int, int]:
         assert set(audits) | set(outboxes) | task_owners | key_owners <= set(rows)
         assert checked == sum(len(v) for v in audits.values())
 
-        repository = SqlInstanceRepository(conn, SqlTemplateRepository(conn).get, lock_rows=False)
+        repository = SqlInstanceRepository(
+            conn, SqlTemplateRepository(conn, db.url).get, lock_rows=False
+        )
         versions: dict[str, dict[int, list[str]]] = {}
         for iid, row in rows.items():
             trail = sorted(audits.get(iid, []), key=lambda r: r["seq"])

@@ -1,7 +1,9 @@
 """Templates in SQL: published versions are immutable rows; one draft per key.
 
-Parsed templates are cached per process by (key, version): a published version never
-changes, so every instance load after the first reuses the same `Template`.
+Parsed templates are cached per process by (database, key, version): a published
+version never changes, so every instance load after the first reuses the same
+`Template`. A version published in the current transaction is not cached until a later
+transaction reads it (it may still roll back).
 """
 
 from __future__ import annotations
@@ -17,17 +19,19 @@ from signoff.domain.templates import Template, parse_template
 from signoff.service.ports import TemplateSummary
 from signoff.store.schema import template_drafts, templates
 
-_cache: dict[tuple[str, int], Template] = {}
+_cache: dict[tuple[str, str, int], Template] = {}
 _cache_lock = threading.Lock()
 
 
 class SqlTemplateRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, database: str) -> None:
         self.conn = conn
+        self.database = database
+        self._published: set[tuple[str, int]] = set()  # in this transaction: not cached
 
     def get(self, key: str, version: int | None = None) -> Template:
         if version is not None:
-            cached = _cache.get((key, version))
+            cached = _cache.get((self.database, key, version))
             if cached is not None:
                 return cached
         query = select(templates.c.version, templates.c.definition).where(templates.c.key == key)
@@ -39,12 +43,13 @@ class SqlTemplateRepository:
         if row is None:
             what = f"{key!r}" if version is None else f"{key!r} version {version}"
             raise UnknownTemplate(f"no published template {what}", key=key, version=version)
-        cached = _cache.get((key, row.version))
+        cached = _cache.get((self.database, key, row.version))
         if cached is not None:
             return cached
         template = parse_template(row.definition, version=row.version)
-        with _cache_lock:
-            _cache[(key, row.version)] = template
+        if (key, row.version) not in self._published:
+            with _cache_lock:
+                _cache[(self.database, key, row.version)] = template
         return template
 
     def publish(self, definition: dict[str, Any], by: str | None, at: datetime) -> Template:
@@ -56,6 +61,7 @@ class SqlTemplateRepository:
         ).scalar()
         version = (latest or 0) + 1
         template = parse_template(definition, version=version)
+        self._published.add((key, version))
         self.conn.execute(
             insert(templates).values(
                 key=key,

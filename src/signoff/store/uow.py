@@ -39,7 +39,7 @@ class SqlUnitOfWork:
     def __enter__(self) -> SqlUnitOfWork:
         self.conn = self.db.engine.connect()
         self._tx = self.conn.begin()
-        self.templates = SqlTemplateRepository(self.conn)
+        self.templates = SqlTemplateRepository(self.conn, self.db.url)
         self.instances = SqlInstanceRepository(
             self.conn, self.templates.get, lock_rows=not self.db.is_sqlite
         )
