@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from signoff.service.clock import ManualClock
 from signoff.service.directory_import import import_directory_file
 from signoff.store.database import Database
+from signoff.store.directory import _caches as directory_caches
 from signoff.store.migrate import upgrade
 from signoff.store.schema import metadata
 from signoff.store.uow import SqlUnitOfWork
@@ -78,6 +79,8 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     else:
         database = Database(request.getfixturevalue("pg_url"))
         _empty(database)
+        # emptied tables restart the directory generation: forget what was cached
+        directory_caches.clear()
     yield database
     database.dispose()
 

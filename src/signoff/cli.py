@@ -74,7 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         "A file with any rejected row (unknown department, duplicate id, cycle in the tree, "
         "...) imports nothing and lists every rejected row.",
     )
-    dir_import.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    dir_import.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="files checked and imported together (a departments CSV and a people CSV, say)",
+    )
 
     template = commands.add_parser("template", help="approval templates")
     tpl_commands = template.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -85,10 +91,20 @@ def _parser() -> argparse.ArgumentParser:
         "the next version of its key. Every problem is reported with its JSON path.",
     )
     tpl_import.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    tpl_commands.add_parser("list", help="published templates and their newest versions")
-    tpl_show = tpl_commands.add_parser("show", help="print a published template as JSON")
-    tpl_show.add_argument("key")
-    tpl_show.add_argument("--version", type=int, dest="template_version")
+    tpl_commands.add_parser(
+        "list",
+        help="published templates and their newest versions",
+        description="The published templates and their newest versions: key, version, name.",
+    )
+    tpl_show = tpl_commands.add_parser(
+        "show",
+        help="print a published template as JSON",
+        description="Print a published template as JSON, exactly as it was published.",
+    )
+    tpl_show.add_argument("key", help="the template's key, e.g. leave")
+    tpl_show.add_argument(
+        "--version", type=int, dest="template_version", help="a version (default: the newest)"
+    )
 
     audit = commands.add_parser("audit", help="the audit trail")
     audit_commands = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -156,6 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return _run(args, db)
+    except (OSError, ValueError) as error:  # unreadable files, JSON that is not JSON
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except SignoffError as error:
         print(f"error: {error}", file=sys.stderr)
         for problem in getattr(error, "problems", []):
@@ -171,19 +190,15 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         print(f"database at revision {revision}")
         return 0
     if args.command == "directory":
-        status = 0
-        for path in args.files:
-            report = import_directory_file(SqlUnitOfWork(db), path)
-            if report.applied:
-                print(
-                    f"{path}: imported {report.departments} departments, {report.principals} people"
-                )
-            else:
-                status = 1
-                print(f"{path}: nothing imported; {len(report.rejected)} rejected row(s):")
-                for rejected in report.rejected:
-                    print(f"  {rejected}")
-        return status
+        report = import_directory_file(SqlUnitOfWork(db), *args.files)
+        names = ", ".join(str(p) for p in args.files)
+        if report.applied:
+            print(f"{names}: imported {report.departments} departments, {report.principals} people")
+            return 0
+        print(f"{names}: nothing imported; {len(report.rejected)} rejected row(s):")
+        for rejected in report.rejected:
+            print(f"  {rejected}")
+        return 1
     if args.command == "template":
         return _template(args, db)
     if args.command == "user":
@@ -292,7 +307,10 @@ def _template(args: argparse.Namespace, db: Database) -> int:
     if args.action == "import":
         clock = SystemClock()
         for path in args.files:
-            definition = json.loads(path.read_text(encoding="utf-8"))
+            try:
+                definition = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError as error:
+                raise ValueError(f"{path}: not a JSON document: {error}") from error
             with SqlUnitOfWork(db) as uow:
                 template = uow.templates.publish(definition, None, clock.now())
                 uow.commit()

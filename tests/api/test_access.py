@@ -7,7 +7,7 @@ an id nobody ever used. Only the current assignee acts on a task. Hidden fields 
 removed from everything a person may see. Only administrators manage templates, the
 directory and apps.
 
-The walk at the top visits every route of the app (found by iterating the app's routes,
+The walks visit every route of the app (found by iterating the app's routes,
 not by a hand-written list) as someone who takes no part, as an app that owns another
 template, and without credentials. `ROUTES` says what each route is; a route it does not
 know fails the walk, so a new route cannot ship without being classified here.
@@ -291,6 +291,23 @@ def refused(response: Response, status: int, code: str) -> None:
     assert response.json()["code"] == code, response.text
 
 
+def show(api: Api, instance_id: str, person: str = APPLICANT) -> dict[str, Any]:
+    return ok(api.as_(person).get(f"/api/v1/instances/{instance_id}"))
+
+
+def task_of(api: Api, instance_id: str, person: str, status: str = "pending") -> str:
+    """The id of the person's one task on the instance in that status."""
+    tasks = show(api, instance_id)["tasks"]
+    found = [t["id"] for t in tasks if t["assignee"] == person and t["status"] == status]
+    assert len(found) == 1, (person, status, found)
+    task_id: str = found[0]
+    return task_id
+
+
+def act(api: Api, person: str, task_id: str, action: str = "approve", **body: Any) -> None:
+    ok(api.as_(person).post(f"/api/v1/tasks/{task_id}/{action}", json=body))
+
+
 @dataclass
 class World:
     api: Api
@@ -301,23 +318,16 @@ class World:
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def show(self, instance_id: str, person: str = APPLICANT) -> dict[str, Any]:
-        return ok(self.api.as_(person).get(f"/api/v1/instances/{instance_id}"))
+        return show(self.api, instance_id, person)
 
     def refresh(self) -> None:
         self.views = {i: self.show(i) for i in (self.leave_id, self.expense_id)}
 
     def task(self, instance_id: str, person: str, status: str = "pending") -> str:
-        found = [
-            t["id"]
-            for t in self.show(instance_id)["tasks"]
-            if t["assignee"] == person and t["status"] == status
-        ]
-        assert len(found) == 1, (person, status, found)
-        task_id: str = found[0]
-        return task_id
+        return task_of(self.api, instance_id, person, status)
 
     def act(self, person: str, task_id: str, action: str = "approve", **body: Any) -> None:
-        ok(self.api.as_(person).post(f"/api/v1/tasks/{task_id}/{action}", json=body))
+        act(self.api, person, task_id, action, **body)
 
     def task_ids(self, *instance_ids: str) -> list[str]:
         return [t["id"] for i in instance_ids for t in self.views[i]["tasks"]]
@@ -418,7 +428,9 @@ def test_a_stranger_walking_every_route_learns_nothing_and_changes_nothing(
             if call.template not in fakes:
                 fakes[call.template] = problem_shape(fake_call(call).send(stranger))
             if response.status_code != 404:
-                failures.append(f"{where}: {response.status_code}, expected 404: {response.text}")
+                failures.append(
+                    f"{where}: {response.status_code}, expected 404: {response.text[:300]}"
+                )
             elif problem_shape(response) != fakes[call.template]:
                 failures.append(
                     f"{where}: answers {problem_shape(response)} but "
@@ -445,6 +457,21 @@ def test_a_stranger_walking_every_route_learns_nothing_and_changes_nothing(
             failures.append(f"{where}: {response.status_code}")
     assert not failures, "\n".join(failures)
 
+    # a batch over someone else's tasks: each one "not found", like a task nobody made
+    def batch(ids: list[str]) -> list[dict[str, Any]]:
+        body = {"action": "reject", "task_ids": ids}
+        results: list[dict[str, Any]] = ok(stranger.post("/api/v1/inbox/batch", json=body))[
+            "results"
+        ]
+        return results
+
+    def said(result: dict[str, Any]) -> tuple[Any, ...]:
+        problem = result["problem"]
+        return result["ok"], result["outcome"], problem["status"], problem["code"]
+
+    expected = said(batch([FAKE_TASK])[0])
+    assert expected[:3] == (False, None, 404)
+    assert [said(r) for r in batch(task_ids)] == [expected] * len(task_ids)
     # nothing the stranger sent changed either request
     for instance_id, version in versions.items():
         assert world.show(instance_id)["version"] == version
@@ -537,6 +564,8 @@ def test_the_applicant_past_and_current_assignees_cc_and_admins_see_a_request(
     leave = world.leave_id
     for person in (APPLICANT, "u-chenjie", "u-lina", "u-majun", ADMIN):
         assert visible_to(world, leave, person), person
+    cc_box = ok(world.api.as_("u-majun").get("/api/v1/inbox/cc"))
+    assert [i["instance_id"] for i in cc_box["items"]] == [leave]
     # the HR approvers come after 李娜: they hold no task yet
     for person in ("u-xuting", STRANGER, "u-liuyang", "u-sunli"):
         assert not visible_to(world, leave, person), person
@@ -709,9 +738,8 @@ def test_a_hidden_table_column_is_removed_from_the_form_and_the_timeline(api: Ap
     cashier["permissions"] = {"invoices": "hidden", "items.description": "hidden"}
     ok(api.as_(ADMIN).post("/api/v1/templates/expense_private/publish", json=document), 201)
     instance_id = submit(api, "expense_private", expense_form("200.00"))
-    world = World(api, instance_id, instance_id, "", "")
-    world.act("u-chenjie", world.task(instance_id, "u-chenjie"))
-    seen = world.show(instance_id, "u-zhengyu")
+    act(api, "u-chenjie", task_of(api, instance_id, "u-chenjie"))
+    seen = show(api, instance_id, "u-zhengyu")
     assert seen["form"]["items"] == [
         {"date": "2026-11-20", "category": "transport", "amount": "200.00"}
     ]
@@ -722,7 +750,7 @@ def test_a_hidden_table_column_is_removed_from_the_form_and_the_timeline(api: Ap
         e["type"] for e in seen["timeline"] if EXPENSE_NOTE in json.dumps(e, ensure_ascii=False)
     ]
     assert EXPENSE_NOTE not in text, f"the hidden column is in these events' data: {leaking}"
-    assert world.show(instance_id)["form"]["items"][0]["description"] == EXPENSE_NOTE
+    assert show(api, instance_id)["form"]["items"][0]["description"] == EXPENSE_NOTE
 
 
 # ---- administrators, apps ----------------------------------------------------------------

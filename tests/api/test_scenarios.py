@@ -344,14 +344,13 @@ def test_a_permission_for_core_data_runs_owners_and_it_in_parallel_then_the_vp(
     ]
 
 
-def test_role_assignees_come_in_directory_order_as_the_template_docs_say(api: Api) -> None:
-    """docs/templates.md: a role rule names "everyone with the role (in directory order)";
-    examples/README.md lists `it_admin` as `u-zhaolei`, `u-lisi` (the order of
-    directory.json). The order matters for `sequential` nodes."""
+def test_role_assignees_come_ordered_by_id_as_the_template_docs_say(api: Api) -> None:
+    """docs/templates.md: a role rule names "everyone with the role (ordered by principal
+    id)" — the same order on every store. The order matters for `sequential` nodes."""
     steps = preview(api.as_(APPLICANT), "permission", permission("dashboard"))["steps"]
     it_admins = steps[1]["routes"][1]["steps"][0]
     assert it_admins["node_id"] == "it_admins"
-    assert it_admins["people"] == ["u-zhaolei", "u-lisi"]
+    assert it_admins["people"] == ["u-lisi", "u-zhaolei"]
 
 
 # ---- purchase contract -----------------------------------------------------------------------

@@ -16,8 +16,10 @@ drawn by `forms()`. People and departments come from `DIRECTORY`:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
@@ -70,6 +72,7 @@ MAX_APPROVERS = 8
 RATIOS = (0.25, 0.34, 0.5, 0.6, 0.75, 1)
 
 JSON = dict[str, Any]
+T = TypeVar("T")
 
 
 def amounts() -> st.SearchStrategy[int]:
@@ -99,9 +102,33 @@ class _Build:
         return f"{prefix}{self.counter}"
 
 
+@functools.cache
+def _integers(low: int, high: int) -> st.SearchStrategy[int]:
+    return st.integers(low, high)
+
+
+def _int(draw: st.DrawFn, low: int, high: int) -> int:
+    """Strategies are cached: building one costs more than drawing from it."""
+    return draw(_integers(low, high))
+
+
+def _one(draw: st.DrawFn, options: Sequence[T]) -> T:
+    return options[_int(draw, 0, len(options) - 1)]
+
+
+def _yes(draw: st.DrawFn) -> bool:
+    return _int(draw, 0, 1) == 1
+
+
+_USERS = st.lists(
+    st.sampled_from((*PEOPLE, *PEOPLE, *STRANGERS)), min_size=1, max_size=3, unique=True
+)
+_SOME_PEOPLE = st.lists(st.sampled_from(PEOPLE), max_size=3, unique=True)
+_TWO_THRESHOLDS = st.lists(st.sampled_from(THRESHOLDS), min_size=2, max_size=2)
+
+
 def _users(draw: st.DrawFn) -> list[str]:
-    pool = st.sampled_from((*PEOPLE, *PEOPLE, "u-old", "u-ghost"))
-    return draw(st.lists(pool, min_size=1, max_size=3, unique=True))
+    return draw(_USERS)
 
 
 def _rule(draw: st.DrawFn) -> JSON:
@@ -113,82 +140,83 @@ def _rule(draw: st.DrawFn) -> JSON:
     if kind == "users":
         return {"type": "users", "users": _users(draw)}
     if kind == "role":
-        return {"type": "role", "role": draw(st.sampled_from(ROLES))}
+        return {"type": "role", "role": _one(draw, ROLES)}
     if kind == "position":
-        return {"type": "position", "position": draw(st.sampled_from(POSITIONS))}
+        return {"type": "position", "position": _one(draw, POSITIONS)}
     if kind == "department_head":
-        return {"type": "department_head", "level": draw(st.integers(1, 3))}
+        return {"type": "department_head", "level": _int(draw, 1, 3)}
     return {"type": "applicant"}
 
 
 def _rules(draw: st.DrawFn) -> list[JSON]:
-    return [_rule(draw) for _ in range(draw(st.integers(1, 2)))]
+    return [_rule(draw) for _ in range(_int(draw, 1, 2))]
 
 
 def _approver(draw: st.DrawFn, build: _Build) -> JSON:
     build.approvers += 1
-    mode = draw(st.sampled_from(["sequential", "all", "any", "vote"]))
+    mode = _one(draw, ["sequential", "all", "any", "vote"])
     node: JSON = {
         "id": build.new_id("n"),
         "type": "approver",
         "mode": mode,
         "assignees": _rules(draw),
     }
-    if draw(st.booleans()):
-        node["on_empty"] = draw(st.sampled_from(["auto_approve", "auto_reject", "admins"]))
-    if draw(st.booleans()):
-        node["on_applicant"] = draw(st.sampled_from(["self", "skip", "supervisor"]))
+    if _yes(draw):
+        node["on_empty"] = _one(draw, ["auto_approve", "auto_reject", "admins"])
+    if _yes(draw):
+        node["on_applicant"] = _one(draw, ["self", "skip", "supervisor"])
     if mode == "vote":
-        weighted = draw(st.lists(st.sampled_from(PEOPLE), max_size=3, unique=True))
+        weighted = draw(_SOME_PEOPLE)
         node["vote"] = {
-            "weights": {p: draw(st.integers(1, 3)) for p in weighted},
-            "default_weight": draw(st.integers(1, 2)),
-            "pass": draw(st.sampled_from(RATIOS)),
-            "reject": draw(st.sampled_from(RATIOS)),
+            "weights": {p: _int(draw, 1, 3) for p in weighted},
+            "default_weight": _int(draw, 1, 2),
+            "pass": _one(draw, RATIOS),
+            "reject": _one(draw, RATIOS),
         }
-    if draw(st.booleans()):
-        node["permissions"] = {draw(st.sampled_from(["amount", "note"])): "write"}
-    if draw(st.booleans()):
-        node["comment_required"] = {"approve": draw(st.booleans()), "reject": draw(st.booleans())}
+    if _yes(draw):
+        node["permissions"] = {_one(draw, ["amount", "note"]): "write"}
+    if _yes(draw):
+        node["comment_required"] = {"approve": _yes(draw), "reject": _yes(draw)}
     return node
 
 
-def _cc(draw: st.DrawFn, build: _Build) -> JSON:
+def _cc(draw: st.DrawFn, build: _Build, depth: int) -> JSON:
+    whens = ["reached", "finish", "start"] if depth == 0 else ["reached", "finish"]
     return {
         "id": build.new_id("cc"),
         "type": "cc",
         "recipients": _rules(draw),
-        "when": draw(st.sampled_from(["reached", "start", "finish"])),
+        "when": _one(draw, whens),  # a start CC belongs in the top-level flow
     }
 
 
 def _rule_on_amount(draw: st.DrawFn) -> JSON:
-    op = draw(st.sampled_from(["gt", "gte", "lt", "lte", "eq", "ne", "between"]))
+    op = _one(draw, ["gt", "gte", "lt", "lte", "eq", "ne", "between"])
     if op == "between":
-        low, high = sorted(draw(st.lists(st.sampled_from(THRESHOLDS), min_size=2, max_size=2)))
+        low, high = sorted(draw(_TWO_THRESHOLDS))
         return {"field": "form.amount", "op": op, "value": [low, high]}
-    return {"field": "form.amount", "op": op, "value": draw(st.sampled_from(THRESHOLDS))}
+    return {"field": "form.amount", "op": op, "value": _one(draw, THRESHOLDS)}
 
 
 def _condition(draw: st.DrawFn) -> JSON:
-    if draw(st.integers(0, 3)):
+    if _int(draw, 0, 3):
         return _rule_on_amount(draw)
-    group = draw(st.sampled_from(["all", "any"]))
-    return {group: [_rule_on_amount(draw) for _ in range(draw(st.integers(1, 2)))]}
+    group = _one(draw, ["all", "any"])
+    return {group: [_rule_on_amount(draw) for _ in range(_int(draw, 1, 2))]}
 
 
 def _gateway(draw: st.DrawFn, build: _Build, depth: int) -> JSON:
-    kind = draw(st.sampled_from(["condition", "inclusive", "parallel"]))
+    kind = _one(draw, ["condition", "inclusive", "parallel"])
     node_id = build.new_id("g")
-    count = draw(st.integers(2, 3))
+    count = _int(draw, 2, 3)
     if kind == "parallel":
         branches = [
             {"id": build.new_id("b"), "nodes": _sequence(draw, build, depth + 1)}
             for _ in range(count)
         ]
         return {"id": node_id, "type": kind, "branches": branches}
-    default_at = draw(st.integers(0, count - 1))
-    priorities = draw(st.permutations(range(1, count + 1)))
+    default_at = _int(draw, 0, count - 1)
+    priorities = draw(st.permutations(range(1, count + 1)))  # unique, in any order
     routes: list[JSON] = []
     for i in range(count):
         route: JSON = {"id": build.new_id("r")}
@@ -204,17 +232,17 @@ def _gateway(draw: st.DrawFn, build: _Build, depth: int) -> JSON:
 
 def _sequence(draw: st.DrawFn, build: _Build, depth: int) -> list[JSON]:
     nodes: list[JSON] = []
-    for _ in range(draw(st.integers(0 if depth else 1, 3))):
+    for _ in range(_int(draw, 0 if depth else 1, 3)):
         kinds = ["approver", "approver", "cc"]
         if depth < MAX_DEPTH:
             kinds.append("gateway")
-        kind = draw(st.sampled_from(kinds))
+        kind = _one(draw, kinds)
         if kind == "approver" and build.approvers < MAX_APPROVERS:
             nodes.append(_approver(draw, build))
         elif kind == "gateway" and build.approvers < MAX_APPROVERS - 1:
             nodes.append(_gateway(draw, build, depth))
         else:
-            nodes.append(_cc(draw, build))
+            nodes.append(_cc(draw, build, depth))
     return nodes
 
 
@@ -222,17 +250,17 @@ def _sequence(draw: st.DrawFn, build: _Build, depth: int) -> list[JSON]:
 def template_docs(draw: st.DrawFn) -> JSON:
     """A valid template document (see the module docstring)."""
     build = _Build()
-    admins = draw(st.lists(st.sampled_from(PEOPLE), max_size=2, unique=True))
+    admins = draw(_SOME_PEOPLE)[:2]
     return {
         "key": "random",
         "name": "Random",
         "version": 1,
         "settings": {
             "admins": admins,
-            "resubmit": draw(st.sampled_from(["restart", "back_to_returner"])),
-            "dedup": draw(st.sampled_from(["off", "consecutive", "any"])),
-            "allow_withdraw": draw(st.sampled_from([True, True, True, False])),
-            "allow_take_back": draw(st.sampled_from([True, True, True, False])),
+            "resubmit": _one(draw, ["restart", "back_to_returner"]),
+            "dedup": _one(draw, ["off", "consecutive", "any"]),
+            "allow_withdraw": _one(draw, [True, True, True, False]),
+            "allow_take_back": _one(draw, [True, True, True, False]),
         },
         "form": FORM,
         "flow": {"nodes": _sequence(draw, build, 0)},

@@ -99,11 +99,11 @@ def test_users_rules_give_their_people_in_order_each_once(directory: InMemoryDir
     assert people(play, "a") == ["u-lina", "u-sunli", "u-chenjie"]
 
 
-def test_a_role_rule_gives_everyone_with_the_role_in_directory_order(
+def test_a_role_rule_gives_everyone_with_the_role_ordered_by_id(
     directory: InMemoryDirectory,
 ) -> None:
     play = started(tpl([node("a", {"type": "role", "role": "finance"}, mode="all")]), directory)
-    assert people(play, "a") == ["u-sunli", "u-zhoujing", "u-wufang"]
+    assert people(play, "a") == ["u-sunli", "u-wufang", "u-zhoujing"]
 
 
 def test_a_position_rule_gives_everyone_with_the_position(directory: InMemoryDirectory) -> None:
@@ -1025,7 +1025,7 @@ def test_a_preview_shows_the_taken_route_and_the_people_of_each_node(
     by_id = steps_by_id(steps)
     assert by_id["lead"].people == ("u-chenjie",)
     assert [(r.id, r.taken) for r in by_id["g"].routes] == [("big", True), ("other", False)]
-    assert by_id["fin"].taken and by_id["fin"].people == ("u-sunli", "u-zhoujing", "u-wufang")
+    assert by_id["fin"].taken and by_id["fin"].people == ("u-sunli", "u-wufang", "u-zhoujing")
     assert by_id["fin"].mode == "all"
     assert not by_id["small"].taken and by_id["small"].people == ()
     assert by_id["legal"].needs_choice is RuleKind.APPLICANT_CHOICE

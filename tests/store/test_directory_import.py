@@ -37,7 +37,7 @@ TABLES = (departments, department_heads, principals, principal_roles, identities
 
 
 def run(db: Database, name: str, text: str) -> ImportReport:
-    return import_directory(SqlUnitOfWork(db), name, text)
+    return import_directory(SqlUnitOfWork(db), (name, text))
 
 
 def tables(db: Database) -> dict[str, int]:
@@ -346,7 +346,9 @@ def test_every_rejected_row_of_a_file_is_listed_in_line_order(company: Database)
         (6, "principal", "u-ok2", "duplicate id in the file"),
         (7, "principal", "u-c", "identity wecom:user:lisi belongs to u-lisi"),
     ]
-    assert str(report.rejected[0]) == "principal u-a (row 3): unknown department d-nowhere"
+    assert (
+        str(report.rejected[0]) == "principal u-a (people.csv row 3): unknown department d-nowhere"
+    )
     assert tables(company) == before
     with directory(company) as found:
         assert found.principal("u-ok") is None

@@ -14,9 +14,29 @@ from signoff.bootstrap import Services, build
 from signoff.settings import Settings, load_settings
 
 _PROBLEMS = {
-    status: {"model": Problem, "description": errors.TITLES[status]}
+    status: {
+        "description": errors.TITLES[status],
+        "content": {errors.PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
     for status in (400, 401, 403, 404, 409, 413, 422, 429)
 }
+
+
+def _document_problem(app: FastAPI) -> None:
+    """The error responses refer to the Problem schema: put it in the document."""
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            schema = build_schema()
+            components = schema.setdefault("components", {})
+            schemas = components.setdefault("schemas", {})
+            schemas.setdefault(
+                "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            )
+        return app.openapi_schema or schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend it
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -40,5 +60,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(ops.router)
+    _document_problem(app)
     app.add_middleware(Observability, metrics=app.state.metrics, max_body=settings.max_body_bytes)
     return app

@@ -5,14 +5,46 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Id = Field(min_length=1, max_length=64)
 Comment = Field(default=None, max_length=2000)
 
 
+def _unsafe_text(value: object, depth: int = 0) -> str | None:
+    """A NUL or a lone surrogate anywhere in a body (databases refuse them), or None."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "text must not contain NUL characters"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "text must be valid Unicode (no lone surrogates)"
+        return None
+    if depth > 64:
+        return "the body is nested too deeply"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _unsafe_text(key, depth + 1) or _unsafe_text(item, depth + 1)
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for item in value:
+            found = _unsafe_text(item, depth + 1)
+            if found:
+                return found
+    return None
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _safe_text(self) -> Body:
+        found = _unsafe_text(self.__dict__)
+        if found:
+            raise ValueError(found)
+        return self
 
 
 class Problem(BaseModel):

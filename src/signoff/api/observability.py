@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -95,11 +96,14 @@ class Observability:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            await _refuse(send, request_id, scope["path"], 400, "bad_request", "NUL in the URL")
+            self._record(scope, 400, started, request_id)
+            return
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
             await _too_large(send, request_id, scope["path"], self.max_body)
-            status = 413
-            self._record(scope, status, started, request_id)
+            self._record(scope, 413, started, request_id)
             return
 
         received = 0
@@ -110,7 +114,7 @@ class Observability:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.max_body)
             return message
 
         async def send_with_id(message: Message) -> None:
@@ -125,9 +129,6 @@ class Observability:
 
         try:
             await self.app(scope, counted, send_with_id)
-        except BodyTooLarge:
-            status = 413
-            await _too_large(send, request_id, scope["path"], self.max_body)
         finally:
             self._record(scope, status, started, request_id)
 
@@ -154,18 +155,28 @@ class Observability:
             )
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised while the body streams in; FastAPI passes HTTP exceptions on to the handler."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is over {limit} bytes")
 
 
 async def _too_large(send: Send, request_id: str, path: str, limit: int) -> None:
+    detail = f"the request body is over {limit} bytes"
+    await _refuse(send, request_id, path, 413, "body_too_large", detail)
+
+
+async def _refuse(
+    send: Send, request_id: str, path: str, status: int, code: str, detail: str
+) -> None:
     body = json.dumps(
         {
-            "type": "https://signoff.dev/problems/body_too_large",
-            "title": "Content Too Large",
-            "status": 413,
-            "code": "body_too_large",
-            "detail": f"the request body is over {limit} bytes",
+            "type": f"https://signoff.dev/problems/{code}",
+            "title": "Content Too Large" if status == 413 else "Bad Request",
+            "status": status,
+            "code": code,
+            "detail": detail,
             "instance": path,
             "request_id": request_id,
         }
@@ -173,7 +184,7 @@ async def _too_large(send: Send, request_id: str, path: str, limit: int) -> None
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),

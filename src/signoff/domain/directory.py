@@ -72,9 +72,13 @@ class Directory(Protocol):
 
     def department(self, department_id: str) -> Department | None: ...
 
-    def with_role(self, role: str) -> list[str]: ...
+    def with_role(self, role: str) -> list[str]:
+        """Active people with the role, ordered by id."""
+        ...
 
-    def with_position(self, position: str) -> list[str]: ...
+    def with_position(self, position: str) -> list[str]:
+        """Active people with the position, ordered by id."""
+        ...
 
 
 def department_chain(directory: Directory, department_id: str | None) -> Iterator[Department]:
@@ -171,10 +175,11 @@ class InMemoryDirectory:
         return self.departments.get(department_id)
 
     def with_role(self, role: str) -> list[str]:
-        return [p for p in self._by_role.get(role, ()) if self.principals[p].active]
+        """Active people with the role, by id (the order every Directory answers in)."""
+        return sorted(p for p in self._by_role.get(role, ()) if self.principals[p].active)
 
     def with_position(self, position: str) -> list[str]:
-        return [p for p in self._by_position.get(position, ()) if self.principals[p].active]
+        return sorted(p for p in self._by_position.get(position, ()) if self.principals[p].active)
 
     # -- extras --
 

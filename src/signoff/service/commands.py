@@ -105,7 +105,16 @@ def _replayed(uow: UnitOfWork, actor: str, key: str | None, fingerprint: str) ->
 
 
 def _check_size(form: Mapping[str, Any]) -> None:
-    size = len(json.dumps(form, default=str, ensure_ascii=False).encode())
+    """Forms have a size limit, and no text a database would refuse (NUL, lone surrogates)."""
+    text = json.dumps(form, default=str, ensure_ascii=False)
+    if "\x00" in text or "\\u0000" in text.replace("\\\\", ""):
+        raise FormInvalid([Problem("", "type", "text must not contain NUL characters")])
+    try:
+        size = len(text.encode())
+    except UnicodeEncodeError:
+        raise FormInvalid(
+            [Problem("", "type", "text must be valid Unicode (no lone surrogates)")]
+        ) from None
     if size > MAX_FORM_BYTES:
         raise FormInvalid(
             [Problem("", "max_size", f"the form is {size} bytes; at most {MAX_FORM_BYTES}")]

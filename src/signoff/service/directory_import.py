@@ -35,9 +35,11 @@ class Rejected:
     kind: str  # department / principal
     id: str
     problem: str
+    file: str = ""
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.id or '?'} (row {self.line}): {self.problem}"
+        where = f"{self.file} row {self.line}" if self.file else f"row {self.line}"
+        return f"{self.kind} {self.id or '?'} ({where}): {self.problem}"
 
 
 class ImportRejected(Invalid):
@@ -67,6 +69,10 @@ class ImportReport:
 class _Row:
     line: int
     data: dict[str, Any]
+    file: str = ""
+
+    def reject(self, kind: str, ident: str, problem: str) -> Rejected:
+        return Rejected(self.line, kind, ident, problem, self.file)
 
 
 def _split(value: object) -> tuple[str, ...]:
@@ -90,31 +96,31 @@ def read_rows(name: str, text: str) -> tuple[list[_Row], list[_Row], list[Reject
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
-            return [], [], [Rejected(error.lineno, "file", name, f"not JSON: {error.msg}")]
+            return [], [], [Rejected(error.lineno, "file", name, f"not JSON: {error.msg}", name)]
         if not isinstance(data, dict):
             return (
                 [],
                 [],
-                [Rejected(1, "file", name, "expected an object with departments/principals")],
+                [Rejected(1, "file", name, "expected an object with departments/principals", name)],
             )
         out: list[list[_Row]] = [[], []]
         for slot, key in enumerate(("departments", "principals")):
             for i, item in enumerate(data.get(key) or []):
                 if isinstance(item, dict):
-                    out[slot].append(_Row(i + 1, item))
+                    out[slot].append(_Row(i + 1, item, name))
                 else:
-                    rejected.append(Rejected(i + 1, key[:-1], "", "expected an object"))
+                    rejected.append(Rejected(i + 1, key[:-1], "", "expected an object", name))
         return out[0], out[1], rejected
     reader = csv.DictReader(io.StringIO(text))
     header = set(reader.fieldnames or ())
     if "id" not in header or "name" not in header:
-        return [], [], [Rejected(1, "file", name, "the header needs id and name columns")]
-    rows = [_Row(reader.line_num, dict(r)) for r in reader]
+        return [], [], [Rejected(1, "file", name, "the header needs id and name columns", name)]
+    rows = [_Row(reader.line_num, dict(r), name) for r in reader]
     if "department_id" in header:
         return [], rows, rejected
     if "parent_id" in header:
         return rows, [], rejected
-    return [], [], [Rejected(1, "file", name, "no parent_id or department_id column")]
+    return [], [], [Rejected(1, "file", name, "no parent_id or department_id column", name)]
 
 
 def check(
@@ -127,30 +133,33 @@ def check(
     rejected: list[Rejected] = []
     depts: list[Department] = []
     seen: set[str] = set()
+    rows_of: dict[tuple[str, str], _Row] = {}  # the row each accepted record came from
     for row in dept_rows:
         ident = str(row.data.get("id") or "").strip()
         name = str(row.data.get("name") or "").strip()
         if not ident or not name:
-            rejected.append(Rejected(row.line, "department", ident, "id and name are required"))
+            rejected.append(row.reject("department", ident, "id and name are required"))
         elif ident in seen:
-            rejected.append(Rejected(row.line, "department", ident, "duplicate id in the file"))
+            rejected.append(row.reject("department", ident, "duplicate id in the file"))
         else:
             seen.add(ident)
             parent = str(row.data.get("parent_id") or "").strip() or None
             heads = _split(row.data.get("head_ids"))
             depts.append(Department(ident, name, parent, heads))
+            rows_of[("department", ident)] = row
     people: list[Principal] = []
     people_seen: set[str] = set()
     for row in people_rows:
         ident = str(row.data.get("id") or "").strip()
         name = str(row.data.get("name") or "").strip()
         if not ident or not name:
-            rejected.append(Rejected(row.line, "principal", ident, "id and name are required"))
+            rejected.append(row.reject("principal", ident, "id and name are required"))
             continue
         if ident in people_seen:
-            rejected.append(Rejected(row.line, "principal", ident, "duplicate id in the file"))
+            rejected.append(row.reject("principal", ident, "duplicate id in the file"))
             continue
         people_seen.add(ident)
+        rows_of[("principal", ident)] = row
         people.append(
             Principal(
                 ident,
@@ -163,53 +172,39 @@ def check(
                 _split(row.data.get("identities")),
             )
         )
-    lines = {("department", r.data.get("id")): r.line for r in dept_rows}
-    lines.update({("principal", r.data.get("id")): r.line for r in people_rows})
     tree = {d.id: d.parent_id for d in stored_departments}
     tree.update({d.id: d.parent_id for d in depts})
     everyone = stored_people | {p.id for p in people}
     owners = dict(stored_identities)
     for dept in depts:
-        line = lines[("department", dept.id)]
+        row = rows_of[("department", dept.id)]
         if dept.parent_id is not None and dept.parent_id not in tree:
             rejected.append(
-                Rejected(line, "department", dept.id, f"unknown parent department {dept.parent_id}")
+                row.reject("department", dept.id, f"unknown parent department {dept.parent_id}")
             )
         elif _in_cycle(dept.id, tree):
-            rejected.append(Rejected(line, "department", dept.id, "cycle in the department tree"))
+            rejected.append(row.reject("department", dept.id, "cycle in the department tree"))
         rejected.extend(
-            Rejected(line, "department", dept.id, f"unknown head {head}")
+            row.reject("department", dept.id, f"unknown head {head}")
             for head in dept.head_ids
             if head not in everyone
         )
     for person in people:
-        line = lines[("principal", person.id)]
+        row = rows_of[("principal", person.id)]
         if person.department_id is not None and person.department_id not in tree:
             rejected.append(
-                Rejected(line, "principal", person.id, f"unknown department {person.department_id}")
+                row.reject("principal", person.id, f"unknown department {person.department_id}")
             )
         for identity in person.identities:
             if not IDENTITY.match(identity):
-                rejected.append(
-                    Rejected(
-                        line,
-                        "principal",
-                        person.id,
-                        f"identity {identity!r} is not platform:type:id",
-                    )
-                )
+                problem = f"identity {identity!r} is not platform:type:id"
+                rejected.append(row.reject("principal", person.id, problem))
             elif owners.get(identity, person.id) != person.id:
-                rejected.append(
-                    Rejected(
-                        line,
-                        "principal",
-                        person.id,
-                        f"identity {identity} belongs to {owners[identity]}",
-                    )
-                )
+                problem = f"identity {identity} belongs to {owners[identity]}"
+                rejected.append(row.reject("principal", person.id, problem))
             else:
                 owners[identity] = person.id
-    return depts, people, sorted(rejected, key=lambda r: (r.kind, r.line))
+    return depts, people, sorted(rejected, key=lambda r: (r.file, r.kind, r.line))
 
 
 def _in_cycle(start: str, tree: dict[str, str | None]) -> bool:
@@ -223,9 +218,18 @@ def _in_cycle(start: str, tree: dict[str, str | None]) -> bool:
     return False
 
 
-def import_directory(uow: UnitOfWork, name: str, text: str) -> ImportReport:
-    """Check the file; write everything in it, or nothing when a row is rejected."""
-    dept_rows, people_rows, rejected = read_rows(name, text)
+def import_directory(uow: UnitOfWork, *files: tuple[str, str]) -> ImportReport:
+    """Check every file, each a (name, text), together; write everything, or nothing when
+    a row is rejected. Files given together may refer to each other (a departments CSV
+    and a people CSV)."""
+    dept_rows: list[_Row] = []
+    people_rows: list[_Row] = []
+    rejected: list[Rejected] = []
+    for name, text in files:
+        depts_in, people_in, rejected_in = read_rows(name, text)
+        dept_rows += depts_in
+        people_rows += people_in
+        rejected += rejected_in
     with uow:
         depts, people, problems = check(
             dept_rows,
@@ -241,5 +245,7 @@ def import_directory(uow: UnitOfWork, name: str, text: str) -> ImportReport:
         return report
 
 
-def import_directory_file(uow: UnitOfWork, path: Path) -> ImportReport:
-    return import_directory(uow, path.name, path.read_text(encoding="utf-8-sig"))
+def import_directory_file(uow: UnitOfWork, *paths: Path) -> ImportReport:
+    return import_directory(
+        uow, *((path.name, path.read_text(encoding="utf-8-sig")) for path in paths)
+    )

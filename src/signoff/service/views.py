@@ -3,10 +3,12 @@ timeline, who must act now, and which actions are open to them."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from signoff.domain.aggregate import Task
+from signoff.domain.forms import Access, redact
 from signoff.domain.instance import Instance
 from signoff.domain.states import InstanceStatus, TaskKind, TaskStatus
 from signoff.service.access import access_instance, field_access, visible_form
@@ -14,7 +16,7 @@ from signoff.service.auth import Caller
 from signoff.service.ports import UnitOfWork
 from signoff.service.readmodel import TimelineEntry
 
-_HIDDEN_EVENT_KEYS = ("form", "changes", "previous")
+_FORM_KEYS = ("form", "changes", "previous")  # event data holding form values
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,29 +118,21 @@ def actions_for(caller: Caller, instance: Instance) -> list[str]:
     return out
 
 
-def _redact_timeline(entries: list[TimelineEntry], hidden: set[str]) -> list[TimelineEntry]:
-    """Form values inside events are hidden fields' too: remove them for this person."""
-    if not hidden:
+def _redact_timeline(
+    entries: list[TimelineEntry], instance: Instance, access: dict[str, Access] | None
+) -> list[TimelineEntry]:
+    """Form values inside events are hidden fields' too: redact them as the form is."""
+    if access is None or all(a is not Access.HIDDEN for a in access.values()):
         return entries
+    schema = instance.template.form
     out = []
     for entry in entries:
         data = dict(entry.data)
-        for key in _HIDDEN_EVENT_KEYS:
+        for key in _FORM_KEYS:
             value = data.get(key)
             if isinstance(value, dict):
-                data[key] = {k: v for k, v in value.items() if k not in hidden}
-        out.append(
-            TimelineEntry(
-                entry.seq,
-                entry.event_id,
-                entry.type,
-                entry.actor,
-                entry.at,
-                entry.from_status,
-                entry.to_status,
-                data,
-            )
-        )
+                data[key] = redact(schema, value, access)
+        out.append(dataclasses.replace(entry, data=data))
     return out
 
 
@@ -153,15 +147,10 @@ def instance_view(uow: UnitOfWork, caller: Caller, instance_id: str) -> Instance
             if found is not None:
                 names[person] = found.name
     access = field_access(caller, instance)
-    hidden = (
-        {path for path, a in access.items() if a.value == "hidden" and "." not in path}
-        if access
-        else set()
-    )
     return InstanceView(
         instance,
         visible_form(caller, instance),
-        _redact_timeline(timeline, hidden),
+        _redact_timeline(timeline, instance, access),
         actions_for(caller, instance),
         names,
     )

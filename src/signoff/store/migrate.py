@@ -17,7 +17,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def alembic_config(db: Database) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", db.url)
+    # no sqlalchemy.url: env.py uses the connection handed over (and a URL with "%" in it
+    # would trip the config file's interpolation)
+    del db
     return config
 
 

@@ -110,7 +110,7 @@ async def import_(
         raise CommandInvalid("the file is not UTF-8 text") from error
     media = request.headers.get("content-type", "application/json").split(";")[0].strip()
     name = "upload.csv" if media == "text/csv" else "upload.json"
-    report = await run_in_threadpool(import_directory, svc.uow(), name, text)
+    report = await run_in_threadpool(import_directory, svc.uow(), (name, text))
     if not report.applied:
         raise report.error()
     return ImportOut(

@@ -13,7 +13,7 @@ from signoff.api.errors import problem_body
 from signoff.api.models import BatchBody, BatchOut, BatchResult, InboxItemOut, InboxOut, Problem
 from signoff.api.routes.instances import outcome_out
 from signoff.domain.commands import Approve, Command, Reject
-from signoff.domain.errors import SignoffError
+from signoff.domain.errors import CommandInvalid, SignoffError
 from signoff.service.commands import act
 from signoff.service.readmodel import InboxFilter
 
@@ -52,9 +52,13 @@ def inbox(
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+    """In UTC (a time without a zone is taken as UTC)."""
+    if value is None:
+        return None
+    try:
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError as error:
+        raise CommandInvalid(f"{value.isoformat()} is outside the calendar") from error
 
 
 @router.post("/inbox/batch", response_model=BatchOut, summary="Approve or reject many tasks")
@@ -83,7 +87,9 @@ def batch(
             results.append(
                 BatchResult(task_id=task_id, ok=True, status=200, outcome=outcome_out(outcome))
             )
+            svc.observe_action(type(command).__name__, "ok")
         except SignoffError as error:
+            svc.observe_action(type(command).__name__, error.code)
             found = problem_body(error)
             found["request_id"] = getattr(request.state, "request_id", None)
             results.append(

@@ -57,16 +57,22 @@ def create(
     body: StartBody, who: CallerDep, svc: ServicesDep, key: IdempotencyDep, response: Response
 ) -> OutcomeOut:
     """Submit a new request (or save it as a draft with `draft: true`)."""
-    outcome = start(
-        svc.uow,
-        svc.clock,
-        actor=who.require_person(),
-        template_key=body.template_key,
-        form=body.form,
-        choices=_choices(body.choices),
-        submit=not body.draft,
-        idempotency_key=key,
-    )
+    name = "SaveDraft" if body.draft else "Submit"
+    try:
+        outcome = start(
+            svc.uow,
+            svc.clock,
+            actor=who.require_person(),
+            template_key=body.template_key,
+            form=body.form,
+            choices=_choices(body.choices),
+            submit=not body.draft,
+            idempotency_key=key,
+        )
+    except SignoffError as error:
+        svc.observe_action(name, error.code)
+        raise
+    svc.observe_action(name, "ok")
     response.headers["Location"] = f"/api/v1/instances/{outcome.instance_id}"
     _etag(response, outcome.version)
     return outcome_out(outcome)
@@ -250,8 +256,13 @@ def cc(
     summary="Copy a finished request into a new draft",
 )
 def copy(instance_id: str, who: CallerDep, svc: ServicesDep, response: Response) -> OutcomeOut:
-    outcome = copy_request(
-        svc.uow(), svc.clock, actor=who.require_person(), instance_id=instance_id, viewer=who
-    )
+    try:
+        outcome = copy_request(
+            svc.uow(), svc.clock, actor=who.require_person(), instance_id=instance_id, viewer=who
+        )
+    except SignoffError as error:
+        svc.observe_action("Copy", error.code)
+        raise
+    svc.observe_action("Copy", "ok")
     response.headers["Location"] = f"/api/v1/instances/{outcome.instance_id}"
     return outcome_out(outcome)
