@@ -14,6 +14,7 @@ row with `SELECT ... FOR UPDATE`.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -37,6 +38,9 @@ class Database:
         self.url = normalise_url(url or os.environ.get("SIGNOFF_DATABASE_URL") or DEFAULT_URL)
         self.engine: Engine = _engine(self.url, echo)
         self.dialect = self.engine.dialect.name
+        # SQLite has one writer at a time: queue this process's writers on a lock instead
+        # of letting them poll SQLite's busy handler (which sleeps, and spikes latency)
+        self.write_lock = _writer_lock(self.url) if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -51,6 +55,13 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_writer_locks: dict[str, threading.RLock] = {}
+
+
+def _writer_lock(url: str) -> threading.RLock:
+    return _writer_locks.setdefault(url, threading.RLock())
 
 
 def _engine(url: str, echo: bool) -> Engine:

@@ -37,6 +37,17 @@ class SqlUnitOfWork:
         self._tx: RootTransaction | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
+        lock = self.db.write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            return self._begin()
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+
+    def _begin(self) -> SqlUnitOfWork:
         self.conn = self.db.engine.connect()
         self._tx = self.conn.begin()
         self.templates = SqlTemplateRepository(self.conn, self.db.url)
@@ -67,3 +78,5 @@ class SqlUnitOfWork:
                 self._tx = None
         finally:
             self.conn.close()
+            if self.db.write_lock is not None:
+                self.db.write_lock.release()
