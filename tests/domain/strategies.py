@@ -3,6 +3,8 @@
 `template_docs()` draws template JSON documents (docs/templates.md) that `parse_template`
 accepts: nested flows of approver nodes in every mode, CC nodes, condition / inclusive
 gateways routing on `form.amount` with exactly one default route, and parallel gateways;
+approvers are named by `users` rules mostly, else by role, position, department head, the
+applicant, or chosen (by the applicant at submission, or by the approver before);
 gateways nest at most three deep and a flow has at most eight approver nodes. `templates()`
 parses them. Every template has the same form (a whole `amount` and an optional `note`),
 drawn by `forms()`. People and departments come from `DIRECTORY`:
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from hypothesis import strategies as st
@@ -96,6 +98,7 @@ class _Build:
 
     counter: int = 0
     approvers: int = 0
+    last_users: list[str] = field(default_factory=list)  # of the approver node drawn last
 
     def new_id(self, prefix: str) -> str:
         self.counter += 1
@@ -120,25 +123,33 @@ def _yes(draw: st.DrawFn) -> bool:
     return _int(draw, 0, 1) == 1
 
 
+# the first four people come up more often, so that the same person approves one node after
+# another (dedup), is named twice, or already holds a task on the node
 _USERS = st.lists(
-    st.sampled_from((*PEOPLE, *PEOPLE, *STRANGERS)), min_size=1, max_size=3, unique=True
+    st.sampled_from((*PEOPLE[:4], *PEOPLE[:4], *PEOPLE, *STRANGERS)),
+    min_size=1,
+    max_size=3,
+    unique=True,
 )
 _SOME_PEOPLE = st.lists(st.sampled_from(PEOPLE), max_size=3, unique=True)
 _TWO_THRESHOLDS = st.lists(st.sampled_from(THRESHOLDS), min_size=2, max_size=2)
 
 
-def _users(draw: st.DrawFn) -> list[str]:
+def _users(draw: st.DrawFn, build: _Build) -> list[str]:
+    """Often the people of the approver node drawn last: one approval after another (dedup)."""
+    if build.last_users and _yes(draw):
+        return build.last_users
     return draw(_USERS)
 
 
-def _rule(draw: st.DrawFn) -> JSON:
+def _rule(draw: st.DrawFn, build: _Build) -> JSON:
     kind = draw(
         st.sampled_from(
             ["users", "users", "users", "users", "role", "department_head", "applicant", "position"]
         )
     )
     if kind == "users":
-        return {"type": "users", "users": _users(draw)}
+        return {"type": "users", "users": _users(draw, build)}
     if kind == "role":
         return {"type": "role", "role": _one(draw, ROLES)}
     if kind == "position":
@@ -148,19 +159,32 @@ def _rule(draw: st.DrawFn) -> JSON:
     return {"type": "applicant"}
 
 
-def _rules(draw: st.DrawFn) -> list[JSON]:
-    return [_rule(draw) for _ in range(_int(draw, 1, 2))]
+def _rules(draw: st.DrawFn, build: _Build) -> list[JSON]:
+    return [_rule(draw, build) for _ in range(_int(draw, 1, 2))]
+
+
+def _choice(draw: st.DrawFn) -> JSON:
+    """Approvers chosen by the applicant at submission or by the approver before."""
+    rule: JSON = {
+        "type": _one(draw, ["previous_approver_choice", "applicant_choice"]),
+        "multiple": _yes(draw),
+    }
+    if _yes(draw):
+        rule["candidates"] = draw(_SOME_PEOPLE)[:2] or ["u-dan"]
+    return rule
 
 
 def _approver(draw: st.DrawFn, build: _Build) -> JSON:
     build.approvers += 1
     mode = _one(draw, ["sequential", "all", "any", "vote"])
+    chosen = _int(draw, 0, 4) == 4  # a choice rule stands alone
     node: JSON = {
         "id": build.new_id("n"),
         "type": "approver",
         "mode": mode,
-        "assignees": _rules(draw),
+        "assignees": [_choice(draw)] if chosen else _rules(draw, build),
     }
+    build.last_users = list(dict.fromkeys(u for r in node["assignees"] for u in r.get("users", ())))
     if _yes(draw):
         node["on_empty"] = _one(draw, ["auto_approve", "auto_reject", "admins"])
     if _yes(draw):
@@ -174,7 +198,7 @@ def _approver(draw: st.DrawFn, build: _Build) -> JSON:
             "reject": _one(draw, RATIOS),
         }
     if _yes(draw):
-        node["permissions"] = {_one(draw, ["amount", "note"]): "write"}
+        node["permissions"] = {_one(draw, ["amount", "amount", "note"]): "write"}
     if _yes(draw):
         node["comment_required"] = {"approve": _yes(draw), "reject": _yes(draw)}
     return node
@@ -185,7 +209,7 @@ def _cc(draw: st.DrawFn, build: _Build, depth: int) -> JSON:
     return {
         "id": build.new_id("cc"),
         "type": "cc",
-        "recipients": _rules(draw),
+        "recipients": _rules(draw, build),
         "when": _one(draw, whens),  # a start CC belongs in the top-level flow
     }
 

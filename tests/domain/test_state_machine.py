@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import copy
 import functools
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -26,7 +28,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from signoff.domain.aggregate import NodeRun, Task
+from signoff.domain.aggregate import InstanceState, NodeRun, Task
 from signoff.domain.assignees import Applicant
 from signoff.domain.commands import (
     AddApprovers,
@@ -48,7 +50,7 @@ from signoff.domain.commands import (
     Urge,
     Withdraw,
 )
-from signoff.domain.errors import SignoffError
+from signoff.domain.errors import ChoiceRequired, SignoffError
 from signoff.domain.events import (
     ApprovalTakenBack,
     ApproversAdded,
@@ -56,11 +58,14 @@ from signoff.domain.events import (
     Event,
     FormEdited,
     InstanceResubmitted,
+    InstanceReturned,
     InstanceSubmitted,
     NodeCompleted,
     NodeEntered,
     NodesReset,
+    TaskActivated,
     TaskApproved,
+    TaskCreated,
     TaskDelegated,
     TaskRejected,
     TaskReturned,
@@ -68,19 +73,20 @@ from signoff.domain.events import (
     event_from_dict,
     event_to_dict,
 )
-from signoff.domain.flow import CcNode, Mode, OnApplicant, OnEmpty, Vote
-from signoff.domain.forms import validate_form
+from signoff.domain.flow import CcNode, Mode, OnApplicant, OnEmpty, RuleKind, Vote
+from signoff.domain.forms import Access, validate_form
 from signoff.domain.instance import Instance
 from signoff.domain.navigation import Env
 from signoff.domain.preview import PreviewStep, preview
 from signoff.domain.states import (
+    FINISHED,
     CancelReason,
     InstanceStatus,
     NodeStatus,
     TaskKind,
     TaskStatus,
 )
-from signoff.domain.templates import Template, parse_template
+from signoff.domain.templates import Dedup, Template, parse_template
 
 from .strategies import DIRECTORY, PEOPLE, STRANGERS, amounts, forms, template_docs
 
@@ -108,7 +114,7 @@ CUT = frozenset(
 DECIDED = frozenset({TaskStatus.APPROVED, TaskStatus.SKIPPED, TaskStatus.REJECTED})
 
 
-def state_of(instance: Instance) -> dict[str, Any]:
+def state_of(instance: InstanceState) -> dict[str, Any]:
     """Everything the instance is (live: not a copy)."""
     return {name: getattr(instance, name) for name in STATE}
 
@@ -141,6 +147,7 @@ def odds(data: st.DataObject, label: str) -> bool:
     return data.draw(_index(5), label=label) < 4
 
 
+MOSTLY = st.sampled_from([True, True, True, False])
 ODD_PEOPLE = st.lists(st.sampled_from(ACTORS), max_size=2)
 EDITS = st.one_of(
     st.just({}),
@@ -236,7 +243,10 @@ class InstanceMachine(RuleBasedStateMachine):
 
     # ---- running commands ----------------------------------------------------------------
 
-    def start(self, doc: dict[str, Any], applicant: str, form: dict[str, Any]) -> None:
+    def start(self, doc: dict[str, Any], applicant: str, form: dict[str, Any], chosen: str) -> None:
+        """A new instance, submitted. The submission may be refused (a node whose approvers
+        the approver before chooses comes first): the instance then stays an untouched draft
+        until `submit_another`."""
         self.instances += 1
         self.template: Template = parse_template(doc)
         self.applicant = applicant
@@ -247,8 +257,17 @@ class InstanceMachine(RuleBasedStateMachine):
         self.commands = 0  # successful commands that changed something
         self.before_approval: dict[str, Any] | None = None  # before the latest approval
         serial = f"R-{self.instances:04d}"
-        self.do(Submit(actor=applicant, form=form, serial=serial))
-        assert self.step.error is None, self.step.error
+        choices = self.choices(RuleKind.APPLICANT_CHOICE, chosen)
+        self.do(Submit(actor=applicant, form=form, serial=serial, choices=choices))
+
+    def choices(self, kind: RuleKind, person: str) -> dict[str, tuple[str, ...]]:
+        """The person (or the first candidate) for every node whose approvers `kind` chooses."""
+        out: dict[str, tuple[str, ...]] = {}
+        for node in self.template.flow.approvers():
+            rule = next((r for r in node.assignees if r.kind is kind), None)
+            if rule is not None:
+                out[node.id] = rule.candidates[:1] or (person,)
+        return out
 
     def do(self, command: Command) -> None:
         instance = self.instance
@@ -319,42 +338,82 @@ class InstanceMachine(RuleBasedStateMachine):
 
     # ---- rules ---------------------------------------------------------------------------------
     #
-    # Rules that act on tasks run only while the instance is pending; `approve`, `resubmit`,
-    # `withdraw` and `terminate` run in every status (and fail once it is finished), `talk` until
-    # it is finished, and `submit_another` starts a new instance once it is finished.
+    # Rules that act on tasks run only while the instance is pending; `approve`, `resubmit` and
+    # `withdraw_or_terminate` run in every status (and fail once it is finished), `talk` until
+    # it is finished, and `submit_another` starts a new instance once it is finished (or when
+    # its submission was refused). Approving has three rules: the flow should get somewhere.
 
-    @initialize(doc=template_docs(), applicant=st.sampled_from(PEOPLE), form=forms())
-    def submit(self, doc: dict[str, Any], applicant: str, form: dict[str, Any]) -> None:
-        self.start(doc, applicant, form)
+    @initialize(
+        doc=template_docs(),
+        applicant=st.sampled_from(PEOPLE),
+        form=forms(),
+        chosen=st.sampled_from(PEOPLE),
+    )
+    def submit(
+        self, doc: dict[str, Any], applicant: str, form: dict[str, Any], chosen: str
+    ) -> None:
+        self.start(doc, applicant, form, chosen)
 
-    @precondition(lambda self: self.instance.finished)
-    @rule(doc=template_docs(), applicant=st.sampled_from(PEOPLE), form=forms())
-    def submit_another(self, doc: dict[str, Any], applicant: str, form: dict[str, Any]) -> None:
-        self.start(doc, applicant, form)
+    @precondition(lambda self: self.instance.status in (InstanceStatus.DRAFT, *FINISHED))
+    @rule(
+        doc=template_docs(),
+        applicant=st.sampled_from(PEOPLE),
+        form=forms(),
+        chosen=st.sampled_from(PEOPLE),
+    )
+    def submit_another(
+        self, doc: dict[str, Any], applicant: str, form: dict[str, Any], chosen: str
+    ) -> None:
+        self.start(doc, applicant, form, chosen)
 
     @precondition(lambda self: bool(self.instance.pending_tasks()))
-    @rule()
-    def first_in_line_approves(self) -> None:
-        task = self.instance.pending_tasks()[0]
-        self.do(Approve(actor=task.assignee, task_id=task.id, comment="ok"))
+    @rule(chosen=st.sampled_from(PEOPLE), choose=MOSTLY, amount=amounts())
+    def first_in_line_approves(self, chosen: str, choose: bool, amount: int) -> None:
+        self.holder_approves(self.instance.pending_tasks()[0], chosen, choose, amount)
+
+    @precondition(lambda self: bool(self.instance.pending_tasks()))
+    @rule(data=st.data(), chosen=st.sampled_from(PEOPLE), choose=MOSTLY, amount=amounts())
+    def someone_in_line_approves(
+        self, data: st.DataObject, chosen: str, choose: bool, amount: int
+    ) -> None:
+        task = pick(data, self.instance.pending_tasks(), "task")
+        self.holder_approves(task, chosen, choose, amount)
+
+    def holder_approves(self, task: Task, chosen: str, choose: bool, amount: int) -> None:
+        """The task's holder approves: they edit the amount when their node lets them, and
+        choose the approvers of the nodes after (mostly)."""
+        node = self.template.flow.approver(task.node_id)
+        assert node is not None
+        edits: dict[str, Any] = {}
+        if node.permissions.get("amount") is Access.WRITE and task.kind is not TaskKind.DELEGATED:
+            edits["amount"] = amount
+        choices = self.choices(RuleKind.PREVIOUS_APPROVER_CHOICE, chosen) if choose else {}
+        command = Approve(
+            actor=task.assignee, task_id=task.id, comment="ok", edits=edits, choices=choices
+        )
+        self.do(command)
 
     @rule(data=st.data())
     def approve(self, data: st.DataObject) -> None:
+        """Anybody approves any task, with any edits: mostly refused."""
         task_id, actor = self.task_and_actor(data, TaskStatus.PENDING, TaskStatus.WAITING)
         edits = data.draw(EDITS, label="edits")
         comment = self.comment(data, "ok")
-        self.do(Approve(actor=actor, task_id=task_id, comment=comment, edits=edits))
+        choices = {}
+        if odds(data, "usual"):  # else a choice may be missing three nodes down the flow
+            choices = self.choices(RuleKind.PREVIOUS_APPROVER_CHOICE, pick(data, PEOPLE, "chosen"))
+        command = Approve(
+            actor=actor, task_id=task_id, comment=comment, edits=edits, choices=choices
+        )
+        self.do(command)
 
     @precondition(pending)
     @rule(data=st.data())
-    def reject(self, data: st.DataObject) -> None:
+    def reject_or_return(self, data: st.DataObject) -> None:
         task_id, actor = self.task_and_actor(data, TaskStatus.PENDING)
-        self.do(Reject(actor=actor, task_id=task_id, comment=self.comment(data, "no")))
-
-    @precondition(pending)
-    @rule(data=st.data())
-    def return_(self, data: st.DataObject) -> None:
-        task_id, actor = self.task_and_actor(data, TaskStatus.PENDING)
+        if pick(data, ["return", "reject"], "how") == "reject":
+            self.do(Reject(actor=actor, task_id=task_id, comment=self.comment(data, "no")))
+            return
         flow = self.template.flow
         task = self.instance.tasks.get(task_id)
         earlier = [n for n in flow.dominators(task.node_id) if flow.approver(n)] if task else []
@@ -372,9 +431,16 @@ class InstanceMachine(RuleBasedStateMachine):
         self.do(Resubmit(actor=self.applicant_mostly(data), form=form))
 
     @rule(data=st.data())
-    def withdraw(self, data: st.DataObject) -> None:
-        actor = self.applicant_sometimes(data)
-        self.do(Withdraw(actor=actor, comment=self.comment(data, "never mind")))
+    def withdraw_or_terminate(self, data: st.DataObject) -> None:
+        """Mostly by someone who may not (either ends the run early)."""
+        if pick(data, ["withdraw", "terminate"], "how") == "withdraw":
+            actor = self.applicant_sometimes(data)
+            self.do(Withdraw(actor=actor, comment=self.comment(data, "never mind")))
+            return
+        admins = self.template.settings.admins
+        usual = admins and data.draw(_index(3), label="admin") == 2
+        actor = pick(data, admins, "admin") if usual else self.anyone(data)
+        self.do(Terminate(actor=actor, comment=self.comment(data, "stop")))
 
     @precondition(lambda self: pending(self) and self.instance.undo is not None)
     @rule()
@@ -392,35 +458,34 @@ class InstanceMachine(RuleBasedStateMachine):
 
     @precondition(pending)
     @rule(data=st.data())
-    def transfer(self, data: st.DataObject) -> None:
-        task_id, actor = self.task_and_actor(data, TaskStatus.PENDING)
-        to = self.anyone(data)
-        self.do(Transfer(actor=actor, task_id=task_id, to=to, comment=self.comment(data, "yours")))
+    def reassign(self, data: st.DataObject) -> None:
+        """Transfer, delegate, add approvers before or after, remove one, or hand over."""
+        how = pick(data, ["transfer", "delegate", "add", "remove", "hand over"], "how")
+        if how == "remove":
+            self.remove_approver(data)
+        elif how == "hand over":
+            holders = [t.assignee for t in self.instance.open_tasks()]
+            from_person = pick(data, holders, "from_person")
+            to = self.anyone(data)
+            self.do(HandOver(actor=self.admin_mostly(data), from_person=from_person, to=to))
+        else:
+            task_id, actor = self.task_and_actor(data, TaskStatus.PENDING)
+            if how == "add":
+                people = self.people(data, actor)
+                before = pick(data, [False, True], "before")
+                self.do(AddApprovers(actor=actor, task_id=task_id, people=people, before=before))
+            elif how == "transfer":
+                to, comment = self.anyone(data), self.comment(data, "yours")
+                self.do(Transfer(actor=actor, task_id=task_id, to=to, comment=comment))
+            else:
+                to, comment = self.anyone(data), self.comment(data, "what do you think?")
+                self.do(Delegate(actor=actor, task_id=task_id, to=to, comment=comment))
 
-    @precondition(pending)
-    @rule(data=st.data())
-    def delegate(self, data: st.DataObject) -> None:
-        task_id, actor = self.task_and_actor(data, TaskStatus.PENDING)
-        to = self.anyone(data)
-        self.do(Delegate(actor=actor, task_id=task_id, to=to, comment=self.comment(data, "?")))
-
-    @precondition(pending)
-    @rule(data=st.data(), before=st.booleans())
-    def add_approvers(self, data: st.DataObject, before: bool) -> None:
-        task_id, actor = self.task_and_actor(data, TaskStatus.PENDING)
-        people = self.people(data, actor)
-        self.do(AddApprovers(actor=actor, task_id=task_id, people=people, before=before))
-
-    @precondition(
-        lambda self: (
-            pending(self) and any(t.kind is TaskKind.ADDED for t in self.instance.open_tasks())
-        )
-    )
-    @rule(data=st.data())
     def remove_approver(self, data: st.DataObject) -> None:
+        """Mostly whoever added an approver who has not acted yet removes them."""
         open_tasks = self.tasks(TaskStatus.PENDING, TaskStatus.WAITING)
         added = [t.id for t in open_tasks if t.kind is TaskKind.ADDED]
-        if odds(data, "usual"):
+        if added and odds(data, "usual"):
             task = self.instance.tasks[pick(data, added, "task")]
             origin = self.instance.tasks[task.origin] if task.origin else None
             actor = origin.assignee if origin else self.anyone(data)
@@ -428,14 +493,6 @@ class InstanceMachine(RuleBasedStateMachine):
             return
         task_id, actor = self.task_and_actor(data)
         self.do(RemoveApprover(actor=actor, task_id=task_id))
-
-    @precondition(pending)
-    @rule(data=st.data())
-    def hand_over(self, data: st.DataObject) -> None:
-        holders = [t.assignee for t in self.instance.open_tasks()]
-        from_person = pick(data, holders, "from_person")
-        to = self.anyone(data)
-        self.do(HandOver(actor=self.admin_mostly(data), from_person=from_person, to=to))
 
     @precondition(lambda self: not self.instance.finished)
     @rule(data=st.data())
@@ -457,14 +514,15 @@ class InstanceMachine(RuleBasedStateMachine):
             task_ids = () if odds(data, "usual") else (pick(data, ids, "task"),)
             self.do(Urge(actor=actor, task_ids=task_ids))
 
-    @rule(data=st.data())
-    def terminate(self, data: st.DataObject) -> None:
-        admins = self.template.settings.admins
-        usual = admins and data.draw(_index(3), label="admin") == 2  # it ends the run early
-        actor = pick(data, admins, "admin") if usual else self.anyone(data)
-        self.do(Terminate(actor=actor, comment=self.comment(data, "stop")))
-
     # ---- invariants ------------------------------------------------------------------------------
+
+    @invariant()
+    def a_refusal_comes_from_a_check_not_from_a_transition_table(self) -> None:
+        """Handlers check before they emit; a transition table refusing an event means the
+        engine tried something impossible (and the error would hide it as a 409)."""
+        if self.step.error is not None:
+            origin = traceback.extract_tb(self.step.error.__traceback__)[-1].filename
+            assert not origin.endswith("states.py"), f"a table refused: {self.step.error}"
 
     @invariant()
     def nothing_changes_when_a_command_fails(self) -> None:
@@ -476,7 +534,8 @@ class InstanceMachine(RuleBasedStateMachine):
     def the_instance_is_in_exactly_one_status(self) -> None:
         instance = self.instance
         assert isinstance(instance.status, InstanceStatus)
-        assert instance.status is not InstanceStatus.DRAFT
+        if instance.status is InstanceStatus.DRAFT:  # the submission was refused
+            assert instance.version == 0 and not self.events and not instance.nodes
         open_tasks = instance.open_tasks()
         if instance.finished or instance.status is InstanceStatus.RETURNED:
             assert open_tasks == [], f"{instance.status.value} with open tasks {open_tasks}"
@@ -545,6 +604,9 @@ class InstanceMachine(RuleBasedStateMachine):
             elif isinstance(event, InstanceResubmitted) and event.restart:
                 open_runs.clear()
         for node_id, run in self.instance.nodes.items():
+            if run.status is NodeStatus.CANCELLED:  # closed by the instance's end
+                assert self.instance.finished and open_runs.get(node_id), node_id
+                continue
             assert (run.status is NodeStatus.ACTIVE) == open_runs.get(node_id), node_id
 
     @invariant()
@@ -552,7 +614,9 @@ class InstanceMachine(RuleBasedStateMachine):
         instance = self.instance
         for node_id, run in instance.nodes.items():
             node = self.template.flow.approver(node_id)
-            if node is None or run.status is NodeStatus.ACTIVE or run.outcome_reason == "empty":
+            if node is None or run.status in (NodeStatus.ACTIVE, NodeStatus.CANCELLED):
+                continue  # running, or closed by the instance's end
+            if not run.lanes:  # nobody was asked (nobody resolved, or only the applicant)
                 continue
             ends = [lane_end(instance, lane) for lane in run.lanes]
             assert "open" not in ends, f"{node_id} decided with open lanes {ends}"
@@ -574,7 +638,12 @@ class InstanceMachine(RuleBasedStateMachine):
         instance = self.instance
         for node_id, run in instance.nodes.items():
             node = self.template.flow.approver(node_id)
-            if node is None or node.vote is None or run.outcome_reason == "empty":
+            if (
+                node is None
+                or node.vote is None
+                or not run.lanes
+                or run.status is NodeStatus.CANCELLED
+            ):
                 continue
             vote = node.vote
             weights = tuple(lane_weight(instance, vote, lane) for lane in run.lanes)
@@ -641,9 +710,63 @@ class InstanceMachine(RuleBasedStateMachine):
         assert personal <= 1, f"one command acted on {personal} tasks: {step.events}"
 
     @invariant()
+    def automatic_approvals_follow_the_dedup_setting(self) -> None:
+        """`dedup`: a task is approved automatically exactly when its assignee approved at
+        the current form revision, since the last return, and (`consecutive`) the approver
+        node approved just before. Checked for tasks that became someone's turn this step."""
+        dedup = self.template.settings.dedup
+        flow, tasks = self.template.flow, self.instance.tasks
+        since: set[str] = set()  # approved at this form revision, since the last return
+        last: set[str] = set()  # approved the approver node approved last
+        by_node: dict[str, set[str]] = {}
+        owed: list[str] = []  # tasks that should have been approved automatically
+        this_step = len(self.effective) - len(self.step.events)
+
+        def qualifies(person: str) -> bool:
+            return (
+                dedup is not Dedup.OFF
+                and person in since
+                and (dedup is Dedup.ANY or person in last)
+            )
+
+        for i, event in enumerate(self.effective):
+            if isinstance(event, InstanceSubmitted | InstanceResubmitted | FormEdited):
+                since = set()
+            elif isinstance(event, InstanceReturned | NodesReset):
+                since, last = set(), set()
+            elif isinstance(event, NodeEntered):
+                by_node[event.node_id] = set()
+            elif isinstance(event, NodeCompleted):
+                if event.outcome is NodeStatus.APPROVED and flow.approver(event.node_id):
+                    last = by_node.get(event.node_id, set())
+            elif isinstance(event, TaskApproved):
+                task = tasks[event.task_id]
+                if event.auto == "dedup":
+                    assert qualifies(task.assignee), f"{task.id} approved by dedup ({dedup})"
+                elif event.auto == "applicant":
+                    node = flow.approver(task.node_id)
+                    assert node is not None and node.on_applicant is OnApplicant.SKIP
+                    assert task.assignee == self.applicant, f"{task.id} skipped"
+                if task.kind is not TaskKind.DELEGATED:
+                    since.add(task.assignee)
+                    by_node.setdefault(task.node_id, set()).add(task.assignee)
+            if i < this_step:
+                continue
+            if isinstance(event, TaskCreated) and (
+                event.status is not TaskStatus.PENDING or event.origin is not None
+            ):
+                continue  # not their turn yet, or a transfer (it keeps the task as it was)
+            if isinstance(event, TaskActivated | TaskCreated):
+                task = tasks[event.task_id]
+                if task.kind is TaskKind.NORMAL and qualifies(task.assignee):
+                    owed.append(task.id)
+        for task_id in owed:
+            assert tasks[task_id].status is not TaskStatus.PENDING, f"{task_id} owed a dedup"
+
+    @invariant()
     def replaying_the_events_gives_the_same_state(self) -> None:
         replayed = Instance.replay("i-1", self.template, self.applicant, self.replayable)
-        live, again = state_of(self.instance), state_of(replayed)  # type: ignore[arg-type]
+        live, again = state_of(self.instance), state_of(replayed)
         assert again == live, differences(live, again)
 
     @invariant()
@@ -710,14 +833,18 @@ TestAnInstanceKeepsItsInvariantsUnderRandomCommands.settings = settings(
 
 @dataclass
 class Expected:
-    """What the first walk after submitting should leave, read from the preview."""
+    """What the walk at submission should leave, read from the preview: whose turn it is on
+    which node, or the end it comes to first (an auto-rejecting node; a node whose approvers
+    the approver before would have chosen, which refuses the submission)."""
 
     turns: dict[str, set[str]] = field(default_factory=dict)  # node -> whose turn it is
-    rejected: bool = False
+    end: str | None = None  # "rejected" or "refused"
 
     def walk(self, steps: tuple[PreviewStep, ...]) -> bool:
-        """Walk a taken sequence; True when it stops at a node somebody must act on."""
+        """Walk a taken sequence, routes in order like the engine; True where it stops."""
         for step in steps:
+            if self.end is not None:
+                return True
             if not step.taken:
                 continue
             if step.routes:
@@ -725,36 +852,53 @@ class Expected:
                 if any(blocked):
                     return True
             elif step.mode is not None:  # an approver node
-                if step.people:
+                if step.needs_choice is RuleKind.PREVIOUS_APPROVER_CHOICE:
+                    self.end = "refused"
+                elif step.people:
                     first = step.people[:1] if step.mode == Mode.SEQUENTIAL else step.people
                     self.turns[step.node_id] = set(first)
-                    return True
-                if step.when_empty is OnEmpty.AUTO_REJECT:
-                    self.rejected = True
-                    return True
+                elif step.when_empty is OnEmpty.AUTO_REJECT:
+                    self.end = "rejected"
+                else:
+                    continue
+                return True
         return False
 
 
 @settings(max_examples=300, deadline=None)
-@given(doc=template_docs(), applicant=st.sampled_from(PEOPLE), form=forms())
+@given(
+    doc=template_docs(),
+    applicant=st.sampled_from(PEOPLE),
+    form=forms(),
+    chosen=st.sampled_from(PEOPLE),
+)
 def test_the_preview_names_the_nodes_and_people_the_engine_waits_for_first(
-    doc: dict[str, Any], applicant: str, form: dict[str, Any]
+    doc: dict[str, Any], applicant: str, form: dict[str, Any], chosen: str
 ) -> None:
     template = parse_template(doc)
     person = DIRECTORY.principal(applicant)
     assert person is not None
+    choices = {
+        node.id: node.assignees[0].candidates[:1] or (chosen,)
+        for node in template.flow.approvers()
+        if node.chosen_by is RuleKind.APPLICANT_CHOICE
+    }
     values = validate_form(template.form, form)
-    steps = preview(template, values, Applicant.of(person, DIRECTORY), DIRECTORY)
+    steps = preview(template, values, Applicant.of(person, DIRECTORY), DIRECTORY, choices)
     expected = Expected()
     expected.walk(steps)
 
     instance = Instance.new("i-1", template, applicant)
-    instance.execute(Submit(actor=applicant, form=form, serial="P-0001"), Env(T0, DIRECTORY))
-
+    submit = Submit(actor=applicant, form=form, serial="P-0001", choices=choices)
+    if expected.end == "refused":
+        with pytest.raises(ChoiceRequired):
+            instance.execute(submit, Env(T0, DIRECTORY))
+        return
+    instance.execute(submit, Env(T0, DIRECTORY))
     turns: dict[str, set[str]] = {}
     for task in instance.pending_tasks():
         turns.setdefault(task.node_id, set()).add(task.assignee)
-    if expected.rejected:
+    if expected.end == "rejected":
         assert instance.status is InstanceStatus.REJECTED
     elif expected.turns:
         assert instance.status is InstanceStatus.PENDING

@@ -54,7 +54,7 @@ from signoff.domain.events import (
     TaskTransferred,
     Urged,
 )
-from signoff.domain.flow import ApproverNode
+from signoff.domain.flow import ApproverNode, CcNode
 from signoff.domain.states import (
     CancelReason,
     InstanceStatus,
@@ -398,6 +398,13 @@ class InstanceState:
         check_instance_transition(self.id, self.status, status)
         self._set("status", status)
         self._set("finished_at", e.at)
+        # nothing runs in a finished instance: close the approver and gateway nodes still
+        # open (other parallel branches of a rejected request, say); a `finish` CC's run
+        # only records that the walk reached it
+        flow = self.template.flow
+        for run in self.nodes.values():
+            if run.status is NodeStatus.ACTIVE and not isinstance(flow.node(run.node_id), CcNode):
+                self._set_run(run, "status", NodeStatus.CANCELLED)
 
     def _on_returned(self, e: InstanceReturned) -> None:
         check_instance_transition(self.id, self.status, InstanceStatus.RETURNED)

@@ -142,9 +142,9 @@ def _one(
 def on_applicant(
     people: list[str], node: ApproverNode, applicant: Applicant, directory: Directory
 ) -> list[str]:
-    """The node's rule for an applicant among its approvers. `supervisor` puts the
-    applicant's head in their place; `self` and `skip` keep them (a `skip` task is then
-    approved automatically, so the run records it)."""
+    """The node's rule for an applicant among its approvers: `supervisor` puts the
+    applicant's head in their place; `self` keeps them; `skip` is applied by the caller
+    (the applicant is left out, and a node left with nobody is passed)."""
     if node.on_applicant is not OnApplicant.SUPERVISOR or applicant.id not in people:
         return people
     heads = heads_above(directory, applicant.department_id, applicant.id)

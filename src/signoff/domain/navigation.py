@@ -194,6 +194,14 @@ class FlowRunner(InstanceState):
             directory=directory,
         )
         people = on_applicant(people, node, applicant, directory)
+        if node.on_applicant is OnApplicant.SKIP and applicant.id in people:
+            people = [p for p in people if p != applicant.id]
+            if not people:  # the applicant was the only one: nobody needs to be asked
+                self._emit(NodeEntered, node_id=node.id)
+                self._emit(
+                    NodeCompleted, node_id=node.id, outcome=NodeStatus.APPROVED, reason="applicant"
+                )
+                return
         kind = TaskKind.NORMAL
         if not people:
             if node.on_empty is OnEmpty.ADMINS:
@@ -239,10 +247,6 @@ class FlowRunner(InstanceState):
         """Why a task that just became someone's turn is approved without them, if it is."""
         if task.kind is not TaskKind.NORMAL:
             return None
-        if task.assignee == self.applicant_id:
-            node = self.template.flow.approver(task.node_id)
-            if node is not None and node.on_applicant is OnApplicant.SKIP:
-                return "applicant"
         dedup = self.template.settings.dedup
         if dedup is Dedup.OFF:
             return None
