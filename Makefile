@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint types contracts pytest run format bench-engine bench-store clean
+.PHONY: test lint types contracts pytest run format bench-engine bench-store bench-http clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -32,7 +32,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
 
 bench-engine: $(STAMP)
-	$(BIN)/python bench/engine.py
+	$(BIN)/python -m bench.engine
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
@@ -42,4 +42,7 @@ run: $(STAMP)
 	$(BIN)/signoff serve
 
 bench-store: $(STAMP)
-	$(BIN)/python bench/store.py
+	$(BIN)/python -m bench.store
+
+bench-http: $(STAMP)
+	$(BIN)/python -m bench.http

@@ -1,6 +1,6 @@
 """How fast is the pure engine? Complete leave requests per second (submit + every approval).
 
-Run: `make bench-engine` (or `.venv/bin/python bench/engine.py [--seconds N]`).
+Run: `make bench-engine` (or `.venv/bin/python -m bench.engine [--seconds N]`).
 A script, not a test: it prints figures, it asserts nothing about them.
 """
 

@@ -11,7 +11,7 @@ clients by default) runs, in the same run:
 
 It prints requests per second and p50/p99 latency for both, and the cost ratio
 (time per approval action / time per trivial request). Goal: at most 2x.
-Run: `.venv/bin/python bench/http.py [--seconds N] [--clients 1,8,32]`. A script, not a test.
+Run: `.venv/bin/python -m bench.http [--seconds N] [--clients 1,8,32]`. A script, not a test.
 """
 
 from __future__ import annotations

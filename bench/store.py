@@ -11,7 +11,8 @@ SIGNOFF_TEST_PG_URL is set), in one run:
   rows - with payloads of the sizes the service wrote.
 
 The figure to keep low is service time / raw time per approval (target: 1.5x).
-Run: `.venv/bin/python bench/store.py [--approvals N]`. A script, not a test.
+Run: `.venv/bin/python -m bench.store [--approvals N]` (as a module: `bench/http.py` would
+hide the standard library's `http` from a script run by path). A script, not a test.
 """
 
 # ruff: noqa: S608  # the raw SQL is built from constant fragments and placeholders only

@@ -13,7 +13,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from signoff.domain.aggregate import Task
 from signoff.domain.errors import UnknownInstance, VersionConflict
@@ -53,6 +53,36 @@ _task_update = (
 
 _task_tuple = attrgetter(*_TASK_COLUMNS)
 
+# statements built once: SQLAlchemy then finds their compiled form without rebuilding them
+_load = select(instances).where(instances.c.id == bindparam("id"))
+_load_locked = _load.with_for_update()
+_load_tasks = select(tasks).where(tasks.c.instance_id == bindparam("id"))
+_save = (
+    update(instances)
+    .where(instances.c.id == bindparam("_id"), instances.c.version == bindparam("_version"))
+    .values(
+        {
+            c: bindparam(c)
+            for c in (
+                "status",
+                "serial",
+                "title",
+                "form",
+                "state",
+                "version",
+                "created_at",
+                "submitted_at",
+                "finished_at",
+                "updated_at",
+                "audit_head",
+            )
+        }
+    )
+)
+_insert_tasks = insert(tasks)
+_insert_ccs = insert(ccs)
+_insert_outbox = insert(outbox)
+
 
 def task_from_row(row: Any) -> Task:
     return Task(
@@ -89,13 +119,11 @@ class SqlInstanceRepository:
         self._loaded: dict[str, tuple[int, str, str | None, dict[str, tuple[Any, ...]], int]] = {}
 
     def get(self, instance_id: str, *, lock: bool = True) -> Instance:
-        query = select(instances).where(instances.c.id == instance_id)
-        if lock and self.lock_rows:
-            query = query.with_for_update()
-        row = self.conn.execute(query).one_or_none()
+        query = _load_locked if lock and self.lock_rows else _load
+        row = self.conn.execute(query, {"id": instance_id}).one_or_none()
         if row is None:
             raise UnknownInstance(f"no instance {instance_id!r}", instance_id=instance_id)
-        task_rows = self.conn.execute(select(tasks).where(tasks.c.instance_id == instance_id))
+        task_rows = self.conn.execute(_load_tasks, {"id": instance_id})
         loaded_tasks = [task_from_row(r) for r in task_rows]
         instance = load_instance(
             instance_id=row.id,
@@ -158,11 +186,9 @@ class SqlInstanceRepository:
         rows, new_head = audit_rows(events, status, head)
         values = self._row(instance)
         values["audit_head"] = new_head
-        result = self.conn.execute(
-            update(instances)
-            .where(and_(instances.c.id == instance.id, instances.c.version == version))
-            .values(values)
-        )
+        values["_id"] = instance.id
+        values["_version"] = version
+        result = self.conn.execute(_save, values)
         if result.rowcount != 1:
             raise VersionConflict(
                 f"instance {instance.id} changed since version {version}",
@@ -193,13 +219,13 @@ class SqlInstanceRepository:
                 values["_id"] = task.id
                 changed.append(values)
         if new:
-            self.conn.execute(insert(tasks), new)
+            self.conn.execute(_insert_tasks, new)
         if changed:
             self.conn.execute(_task_update, changed)
         if len(instance.cc) > old_cc:
             at = instance.updated_at
             self.conn.execute(
-                insert(ccs),
+                _insert_ccs,
                 [
                     {"instance_id": instance.id, "principal_id": p, "at": at}
                     for p in instance.cc[old_cc:]
@@ -207,7 +233,7 @@ class SqlInstanceRepository:
             )
         write_audit(self.conn, audit)
         if events:
-            self.conn.execute(insert(outbox), [_outbox_row(e) for e in events])
+            self.conn.execute(_insert_outbox, [_outbox_row(e) for e in events])
         self._loaded[instance.id] = (
             instance.version,
             instance.status.value,
