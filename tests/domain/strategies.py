@@ -201,6 +201,13 @@ def _approver(draw: st.DrawFn, build: _Build) -> JSON:
         node["permissions"] = {_one(draw, ["amount", "amount", "note"]): "write"}
     if _yes(draw):
         node["comment_required"] = {"approve": _yes(draw), "reject": _yes(draw)}
+    if _int(draw, 0, 3) == 3:
+        node["timeout"] = {
+            "after": {"hours": _int(draw, 1, 48)},
+            "action": _one(draw, ["remind", "auto_approve", "auto_reject", "escalate"]),
+            "repeat": _int(draw, 1, 3),
+            "working_time": _yes(draw),
+        }
     return node
 
 

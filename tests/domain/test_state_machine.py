@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -78,6 +79,7 @@ from signoff.domain.forms import Access, validate_form
 from signoff.domain.instance import Instance
 from signoff.domain.navigation import Env
 from signoff.domain.preview import PreviewStep, preview
+from signoff.domain.snapshot import dump_state, load_instance
 from signoff.domain.states import (
     FINISHED,
     CancelReason,
@@ -88,7 +90,7 @@ from signoff.domain.states import (
 )
 from signoff.domain.templates import Dedup, Template, parse_template
 
-from .strategies import DIRECTORY, PEOPLE, STRANGERS, amounts, forms, template_docs
+from .strategies import DIRECTORY, FORM, PEOPLE, STRANGERS, amounts, forms, template_docs
 
 T = TypeVar("T")
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -154,6 +156,27 @@ EDITS = st.one_of(
     st.builds(lambda amount: {"amount": amount}, amounts()),
     st.just({"note": "edited"}),
 )
+
+
+def stored_and_loaded(instance: Instance) -> Instance:
+    """The instance through its stored form: the JSON state, the columns and the task rows."""
+    state = json.loads(json.dumps(dump_state(instance)))
+    return load_instance(
+        instance_id=instance.id,
+        template=instance.template,
+        applicant_id=instance.applicant_id,
+        status=instance.status.value,
+        form=json.loads(json.dumps(instance.form)),
+        serial=instance.serial,
+        title=instance.title,
+        version=instance.version,
+        created_at=instance.created_at,
+        submitted_at=instance.submitted_at,
+        finished_at=instance.finished_at,
+        updated_at=instance.updated_at,
+        state=state,
+        tasks=[copy.copy(task) for task in instance.tasks.values()],
+    )
 
 
 def differences(a: dict[str, Any], b: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -225,7 +248,7 @@ def vote_tally(
 class Step:
     """The last command run, what the instance was before it, and what came of it."""
 
-    command: Command
+    command: Command | None  # None: not a command (the store reloaded the instance)
     before: dict[str, Any]
     events: list[Event] = field(default_factory=list)
     error: SignoffError | None = None
@@ -494,6 +517,12 @@ class InstanceMachine(RuleBasedStateMachine):
         task_id, actor = self.task_and_actor(data)
         self.do(RemoveApprover(actor=actor, task_id=task_id))
 
+    @rule()
+    def the_store_reloads_it(self) -> None:
+        """From here on the instance is the one the store would load (state row + task rows)."""
+        self.instance = stored_and_loaded(self.instance)
+        self.step = Step(None, snapshot(self.instance))
+
     @precondition(lambda self: not self.instance.finished)
     @rule(data=st.data())
     def talk(self, data: st.DataObject) -> None:
@@ -701,6 +730,7 @@ class InstanceMachine(RuleBasedStateMachine):
             personal += 1
             task = before.get(event.task_id)
             assert task is not None, f"{event.type} on task {event.task_id} created by the command"
+            assert step.command is not None
             assert event.actor == step.command.actor == task.assignee, (
                 f"{event.actor} did {event.type} on {task.assignee}'s task {task.id}"
             )
@@ -768,6 +798,27 @@ class InstanceMachine(RuleBasedStateMachine):
         replayed = Instance.replay("i-1", self.template, self.applicant, self.replayable)
         live, again = state_of(self.instance), state_of(replayed)
         assert again == live, differences(live, again)
+
+    @invariant()
+    def storing_and_loading_gives_the_same_state(self) -> None:
+        live, loaded = state_of(self.instance), state_of(stored_and_loaded(self.instance))
+        assert loaded == live, differences(live, loaded)
+
+    @invariant()
+    def a_pending_task_is_due_when_its_node_has_a_timeout(self) -> None:
+        for task in self.instance.pending_tasks():
+            node = self.template.flow.approver(task.node_id)
+            assert node is not None
+            assert (task.due_at is not None) == (node.timeout is not None), task
+
+    @invariant()
+    def a_jump_back_resubmission_reenters_the_nodes_returned_from(self) -> None:
+        resubmitted = [e for e in self.step.events if isinstance(e, InstanceResubmitted)]
+        if not resubmitted or resubmitted[0].restart:
+            return
+        returned = [e for e in self.effective if isinstance(e, InstanceReturned)][-1]
+        entered = {e.node_id for e in self.step.events if isinstance(e, NodeEntered)}
+        assert set(returned.resume_nodes) <= entered, (returned.resume_nodes, entered)
 
     @invariant()
     def version_counts_commands_and_seq_counts_events(self) -> None:
@@ -905,3 +956,76 @@ def test_the_preview_names_the_nodes_and_people_the_engine_waits_for_first(
         assert turns == expected.turns
     else:
         assert instance.status is InstanceStatus.APPROVED
+
+
+# ---- found by the machine ------------------------------------------------------------------
+# Each of these failed on the engine as it was when the machine first ran (e12109b).
+
+
+def submitted(nodes: list[dict[str, Any]], applicant: str, **settings: Any) -> Instance:
+    doc = {"key": "t", "name": "T", "settings": settings, "form": FORM, "flow": {"nodes": nodes}}
+    instance = Instance.new("i-1", parse_template(doc), applicant)
+    instance.execute(Submit(actor=applicant, form={"amount": 1}, serial="S-1"), Env(T0, DIRECTORY))
+    return instance
+
+
+def users(node_id: str, *people: str, **keys: Any) -> dict[str, Any]:
+    rule = {"type": "users", "users": list(people)}
+    return {"id": node_id, "type": "approver", "assignees": [rule], **keys}
+
+
+def whose_turn(instance: Instance) -> list[str]:
+    return sorted(task.assignee for task in instance.pending_tasks())
+
+
+TWO_BRANCHES = {
+    "id": "g",
+    "type": "parallel",
+    "branches": [
+        {"id": "b1", "nodes": [users("a", "u-bob")]},
+        {"id": "b2", "nodes": [users("b", "u-dan")]},
+    ],
+}
+
+
+def test_a_withdrawn_request_leaves_no_node_running() -> None:
+    instance = submitted([TWO_BRANCHES], "u-cat")
+    instance.execute(Withdraw(actor="u-cat"), Env(T0, DIRECTORY))
+    assert {run.status for run in instance.nodes.values()} == {NodeStatus.CANCELLED}
+
+
+def test_a_rejection_in_one_branch_closes_the_other_branch_and_the_gateway() -> None:
+    instance = submitted([TWO_BRANCHES], "u-cat")
+    task = next(t for t in instance.pending_tasks() if t.assignee == "u-bob")
+    instance.execute(Reject(actor="u-bob", task_id=task.id, comment="no"), Env(T0, DIRECTORY))
+    statuses = {node_id: run.status for node_id, run in instance.nodes.items()}
+    assert statuses == {
+        "g": NodeStatus.CANCELLED,
+        "a": NodeStatus.REJECTED,
+        "b": NodeStatus.CANCELLED,
+    }
+
+
+def test_an_applicant_later_in_a_sequential_node_is_skipped_too() -> None:
+    instance = submitted([users("a", "u-bob", "u-cat", on_applicant="skip")], "u-cat")
+    task = instance.pending_tasks()[0]
+    instance.execute(Approve(actor="u-bob", task_id=task.id), Env(T0, DIRECTORY))
+    assert instance.status is InstanceStatus.APPROVED
+
+
+def test_a_skipped_applicant_does_not_decide_an_any_node() -> None:
+    instance = submitted([users("a", "u-cat", "u-lead", mode="any", on_applicant="skip")], "u-cat")
+    assert whose_turn(instance) == ["u-lead"]
+
+
+def test_a_skipped_applicant_does_not_vote() -> None:
+    vote = {"pass": 0.5, "reject": 0.5}
+    node = users("a", "u-cat", "u-lead", mode="vote", vote=vote, on_applicant="skip")
+    instance = submitted([node], "u-cat")
+    assert whose_turn(instance) == ["u-lead"]
+
+
+def test_a_skipped_applicant_has_not_approved_anything_for_dedup() -> None:
+    skipped = users("a", "u-cat", on_applicant="skip")
+    instance = submitted([skipped, users("b", "u-cat", "u-lead")], "u-cat", dedup="consecutive")
+    assert whose_turn(instance) == ["u-cat"]  # on_applicant: self, at node b

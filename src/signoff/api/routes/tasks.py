@@ -14,7 +14,7 @@ from signoff.api.models import (
     PersonBody,
     ReturnBody,
 )
-from signoff.api.routes.instances import outcome_out
+from signoff.api.routes.instances import run_command
 from signoff.domain.commands import (
     AddApprovers,
     Approve,
@@ -27,8 +27,6 @@ from signoff.domain.commands import (
     TakeBack,
     Transfer,
 )
-from signoff.domain.errors import SignoffError
-from signoff.service.commands import act
 
 router = APIRouter(tags=["tasks"])
 
@@ -42,22 +40,7 @@ def _run(
     key: str | None,
     response: Response,
 ) -> OutcomeOut:
-    try:
-        outcome = act(
-            svc.uow(),
-            svc.clock,
-            instance_of_task(task_id),
-            command,
-            expected_version=version,
-            idempotency_key=key,
-            viewer=who,
-        )
-    except SignoffError as error:
-        svc.observe_action(type(command).__name__, error.code)
-        raise
-    svc.observe_action(type(command).__name__, "ok")
-    response.headers["ETag"] = f'"{outcome.version}"'
-    return outcome_out(outcome)
+    return run_command(svc, who, instance_of_task(task_id), command, version, key, response)
 
 
 @router.post("/tasks/{task_id}/approve", response_model=OutcomeOut, summary="Approve")
