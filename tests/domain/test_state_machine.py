@@ -64,6 +64,7 @@ from signoff.domain.events import (
     NodeCompleted,
     NodeEntered,
     NodesReset,
+    RouteFinished,
     TaskActivated,
     TaskApproved,
     TaskCreated,
@@ -259,6 +260,16 @@ def pending(machine: InstanceMachine) -> bool:
 
 
 class InstanceMachine(RuleBasedStateMachine):
+    """One instance at a time (a new one once it is finished), and what the test knows of it:
+
+    - `events`: every event the commands returned, in order (and `replayable`: the same
+      events through their JSON form, which replays must accept);
+    - `effective`: the events no take-back has undone: taking back an approval undoes every
+      event of the approving command, so the models of nodes, dedup and the form the
+      invariants build from the events read these;
+    - `step`: the last command, a snapshot from before it, its events or its error.
+    """
+
     def __init__(self) -> None:
         super().__init__()
         self.now = T0
@@ -310,8 +321,8 @@ class InstanceMachine(RuleBasedStateMachine):
             undone = before["undo"][1]
             self.effective = [e for e in self.effective if e.version != undone]
         self.effective.extend(events)
-        if instance.undo is not None and instance.undo[1] == instance.version:
-            self.before_approval = before
+        if events and instance.undo is not None and instance.undo[1] == instance.version:
+            self.before_approval = before  # this command's approval may be taken back
 
     # ---- drawing arguments -------------------------------------------------------------------
 
@@ -637,6 +648,31 @@ class InstanceMachine(RuleBasedStateMachine):
                 assert self.instance.finished and open_runs.get(node_id), node_id
                 continue
             assert (run.status is NodeStatus.ACTIVE) == open_runs.get(node_id), node_id
+
+    @invariant()
+    def a_gateway_completes_when_each_route_it_took_has_finished_once(self) -> None:
+        taken: dict[str, tuple[str, ...]] = {}
+        finished: dict[str, list[str]] = {}
+        for event in self.effective:
+            if isinstance(event, NodeEntered) and event.routes:
+                taken[event.node_id], finished[event.node_id] = event.routes, []
+            elif isinstance(event, RouteFinished):
+                done = finished[event.node_id]
+                assert event.route_id in taken[event.node_id], f"{event.route_id} not taken"
+                assert event.route_id not in done, f"{event.route_id} finished twice"
+                done.append(event.route_id)
+            elif isinstance(event, NodeCompleted) and event.node_id in taken:
+                left = set(taken[event.node_id]) - set(finished[event.node_id])
+                assert not left, f"gateway {event.node_id} completed before {left}"
+        for node_id, run in self.instance.nodes.items():
+            if run.routes and run.status is NodeStatus.ACTIVE:
+                assert run.open_routes == len(run.routes) - len(finished[node_id]), node_id
+
+    @invariant()
+    def task_ids_are_numbered_in_order(self) -> None:
+        instance = self.instance
+        expected = [f"{instance.id}.t{n}" for n in range(1, instance.task_counter + 1)]
+        assert list(instance.tasks) == expected
 
     @invariant()
     def a_decided_node_was_decided_by_its_lanes(self) -> None:
@@ -1029,3 +1065,20 @@ def test_a_skipped_applicant_has_not_approved_anything_for_dedup() -> None:
     skipped = users("a", "u-cat", on_applicant="skip")
     instance = submitted([skipped, users("b", "u-cat", "u-lead")], "u-cat", dedup="consecutive")
     assert whose_turn(instance) == ["u-cat"]  # on_applicant: self, at node b
+
+
+def test_the_preview_and_the_engine_agree_on_an_applicant_who_is_the_fallback_admin() -> None:
+    """Nobody resolved, so the template's admins get the task; the applicant is one of them
+    and the node says `on_applicant: skip`. (Still open: the preview leaves the applicant
+    out, the engine gives them a task on their own request.)"""
+    node = {
+        "id": "a",
+        "type": "approver",
+        "assignees": [{"type": "role", "role": "nobody"}],
+        "on_applicant": "skip",
+    }
+    instance = submitted([node], "u-boss", admins=["u-boss", "u-lead"])
+    person = DIRECTORY.principal("u-boss")
+    assert person is not None
+    (step,) = preview(instance.template, instance.form, Applicant.of(person, DIRECTORY), DIRECTORY)
+    assert whose_turn(instance) == list(step.people[:1])

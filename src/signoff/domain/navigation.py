@@ -206,6 +206,8 @@ class FlowRunner(InstanceState):
         if not people:
             if node.on_empty is OnEmpty.ADMINS:
                 people = active(self.template.settings.admins, directory)
+                if node.on_applicant is OnApplicant.SKIP:  # not even as an admin
+                    people = [p for p in people if p != applicant.id]
                 kind = TaskKind.ADMIN
             if not people:
                 self._emit(NodeEntered, node_id=node.id)
