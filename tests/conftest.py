@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from signoff.service.clock import ManualClock
 from signoff.service.directory_import import import_directory_file
@@ -23,6 +24,12 @@ from signoff.store.directory import _caches as directory_caches
 from signoff.store.migrate import upgrade
 from signoff.store.schema import metadata
 from signoff.store.uow import SqlUnitOfWork
+
+# CI explores the same examples on every run (a red CI always means the change); locally
+# Hypothesis keeps looking for new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
