@@ -3,8 +3,9 @@
 `template_docs()` draws template JSON documents (docs/templates.md) that `parse_template`
 accepts: nested flows of approver nodes in every mode, CC nodes, condition / inclusive
 gateways routing on `form.amount` with exactly one default route, and parallel gateways;
-approvers are named by `users` rules mostly, else by role, position, department head, the
-applicant, or chosen (by the applicant at submission, or by the approver before);
+approvers are named by `users` rules mostly, else by role, position, department head,
+supervisors, the applicant, or chosen (by the applicant at submission, or by the approver
+before);
 gateways nest at most three deep and a flow has at most eight approver nodes. `templates()`
 parses them. Every template has the same form (a whole `amount` and an optional `note`),
 drawn by `forms()`. People and departments come from `DIRECTORY`:
@@ -142,12 +143,18 @@ def _users(draw: st.DrawFn, build: _Build) -> list[str]:
     return draw(_USERS)
 
 
+_RULE_KINDS = (
+    *("users",) * 6,
+    "role",
+    "department_head",
+    "applicant",
+    "position",
+    "supervisors",
+)
+
+
 def _rule(draw: st.DrawFn, build: _Build) -> JSON:
-    kind = draw(
-        st.sampled_from(
-            ["users", "users", "users", "users", "role", "department_head", "applicant", "position"]
-        )
-    )
+    kind = _one(draw, _RULE_KINDS)
     if kind == "users":
         return {"type": "users", "users": _users(draw, build)}
     if kind == "role":
@@ -156,6 +163,10 @@ def _rule(draw: st.DrawFn, build: _Build) -> JSON:
         return {"type": "position", "position": _one(draw, POSITIONS)}
     if kind == "department_head":
         return {"type": "department_head", "level": _int(draw, 1, 3)}
+    if kind == "supervisors":
+        if _yes(draw):
+            return {"type": "supervisors", "up_to_level": _int(draw, 1, 3)}
+        return {"type": "supervisors", "up_to_position": _one(draw, POSITIONS)}
     return {"type": "applicant"}
 
 

@@ -593,6 +593,9 @@ class InstanceMachine(RuleBasedStateMachine):
 
     @invariant()
     def every_turn_is_the_first_open_task_of_a_lane_of_an_active_node(self) -> None:
+        """Whose turn it is: the first open task of each lane (a delegate before the
+        delegator, who waits), on a node still running, and nobody holds two open tasks on
+        one node; a running node waits for somebody."""
         instance = self.instance
         for task in instance.open_tasks():
             run = instance.nodes.get(task.node_id)
@@ -607,6 +610,9 @@ class InstanceMachine(RuleBasedStateMachine):
                 first_open = next((t for t in tasks if t.status.open), None)
                 if pending:
                     assert first_open is not None and first_open.id == pending[0]
+            run_tasks = [instance.tasks[i] for lane in run.lanes for i in lane]
+            holders = [t.assignee for t in run_tasks if t.status.open]
+            assert len(holders) == len(set(holders)), f"{run.node_id}: open tasks of {holders}"
             node = self.template.flow.approver(run.node_id)
             if (
                 node is not None
@@ -995,7 +1001,7 @@ def test_the_preview_names_the_nodes_and_people_the_engine_waits_for_first(
 
 
 # ---- found by the machine ------------------------------------------------------------------
-# Each of these failed on the engine as it was when the machine first ran (e12109b).
+# Each of these failed on the engine when the machine or the preview property found it.
 
 
 def submitted(nodes: list[dict[str, Any]], applicant: str, **settings: Any) -> Instance:
@@ -1069,8 +1075,8 @@ def test_a_skipped_applicant_has_not_approved_anything_for_dedup() -> None:
 
 def test_the_preview_and_the_engine_agree_on_an_applicant_who_is_the_fallback_admin() -> None:
     """Nobody resolved, so the template's admins get the task; the applicant is one of them
-    and the node says `on_applicant: skip`. (Still open: the preview leaves the applicant
-    out, the engine gives them a task on their own request.)"""
+    and the node says `on_applicant: skip`: not even as an admin do they get a task on their
+    own request."""
     node = {
         "id": "a",
         "type": "approver",
@@ -1081,4 +1087,28 @@ def test_the_preview_and_the_engine_agree_on_an_applicant_who_is_the_fallback_ad
     person = DIRECTORY.principal("u-boss")
     assert person is not None
     (step,) = preview(instance.template, instance.form, Applicant.of(person, DIRECTORY), DIRECTORY)
+    assert whose_turn(instance) == list(step.people[:1])
+
+
+def test_the_preview_and_the_engine_agree_on_a_chosen_applicant_with_no_head_above() -> None:
+    """The applicant (the company's head) chooses themself; `on_applicant: supervisor` finds
+    no head above them, so nobody is left and the admins get the task. (Still open: the
+    preview applies `on_empty` only to nodes whose approvers are not chosen, and shows
+    nobody.)"""
+    node = {
+        "id": "a",
+        "type": "approver",
+        "assignees": [{"type": "applicant_choice", "multiple": False}],
+        "on_applicant": "supervisor",
+    }
+    doc = {"key": "t", "name": "T", "settings": {"admins": ["u-lead"]}, "form": FORM}
+    template = parse_template({**doc, "flow": {"nodes": [node]}})
+    choices = {"a": ("u-boss",)}
+    person = DIRECTORY.principal("u-boss")
+    assert person is not None
+    applicant = Applicant.of(person, DIRECTORY)
+    (step,) = preview(template, {"amount": 1}, applicant, DIRECTORY, choices)
+    instance = Instance.new("i-1", template, "u-boss")
+    submit = Submit(actor="u-boss", form={"amount": 1}, serial="S-1", choices=choices)
+    instance.execute(submit, Env(T0, DIRECTORY))
     assert whose_turn(instance) == list(step.people[:1])

@@ -104,7 +104,7 @@ class _Walker:
             except ChoiceRequired:
                 resolved = []
             resolved = on_applicant(resolved, node, self.applicant, self.directory)
-            if not resolved and choice is None:
+            if not resolved and (choice is None or node.id in self.choices):
                 empty = node.on_empty
                 if empty is OnEmpty.ADMINS:
                     resolved = active(self.template.settings.admins, self.directory)
