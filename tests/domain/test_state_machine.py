@@ -9,6 +9,7 @@ other exception fails the test. After every step the invariants below must hold.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import json
@@ -51,7 +52,7 @@ from signoff.domain.commands import (
     Urge,
     Withdraw,
 )
-from signoff.domain.errors import ChoiceRequired, SignoffError
+from signoff.domain.errors import ChoiceRequired, NotAssignee, SignoffError
 from signoff.domain.events import (
     ApprovalTakenBack,
     ApproversAdded,
@@ -1092,9 +1093,8 @@ def test_the_preview_and_the_engine_agree_on_an_applicant_who_is_the_fallback_ad
 
 def test_the_preview_and_the_engine_agree_on_a_chosen_applicant_with_no_head_above() -> None:
     """The applicant (the company's head) chooses themself; `on_applicant: supervisor` finds
-    no head above them, so nobody is left and the admins get the task. (Still open: the
-    preview applies `on_empty` only to nodes whose approvers are not chosen, and shows
-    nobody.)"""
+    no head above them, so nobody is left and `on_empty` applies: the admins get the task,
+    in the preview too."""
     node = {
         "id": "a",
         "type": "approver",
@@ -1112,3 +1112,60 @@ def test_the_preview_and_the_engine_agree_on_a_chosen_applicant_with_no_head_abo
     submit = Submit(actor="u-boss", form={"amount": 1}, serial="S-1", choices=choices)
     instance.execute(submit, Env(T0, DIRECTORY))
     assert whose_turn(instance) == list(step.people[:1])
+
+
+def mine(instance: Instance, person: str) -> str:
+    """The id of the person's pending task."""
+    return next(t.id for t in instance.pending_tasks() if t.assignee == person)
+
+
+def test_removing_an_added_approver_who_delegated_does_not_strand_the_node() -> None:
+    """u-bob adds u-dan after himself and approves; u-dan delegates to u-eve; u-bob removes
+    u-dan. (Open: u-eve's advisory task stays pending, and once she answers it is nobody's
+    turn: the node never completes and the request is stuck.)"""
+    instance = submitted([users("a", "u-bob")], "u-cat")
+    env = Env(T0, DIRECTORY)
+    add = AddApprovers(
+        actor="u-bob", task_id=mine(instance, "u-bob"), people=("u-dan",), before=False
+    )
+    instance.execute(add, env)
+    instance.execute(Approve(actor="u-bob", task_id=mine(instance, "u-bob")), env)
+    instance.execute(Delegate(actor="u-dan", task_id=mine(instance, "u-dan"), to="u-eve"), env)
+    with contextlib.suppress(SignoffError):  # refusing the removal would be a fix too
+        instance.execute(RemoveApprover(actor="u-bob", task_id="i-1.t2"), env)
+    for _ in range(5):  # whoever's turn it is approves
+        for task in instance.pending_tasks()[:1]:
+            instance.execute(Approve(actor=task.assignee, task_id=task.id), env)
+    assert instance.status is InstanceStatus.APPROVED
+
+
+def test_a_delegates_answer_is_not_an_approval_of_the_node_for_dedup() -> None:
+    """`dedup: consecutive` skips a person who approved the node just before. u-dan only
+    answered for u-boss at node b (委派). (Open: the delegate is counted among b's approvers,
+    so u-dan's task at c is approved automatically.)"""
+    nodes = [users("a", "u-dan"), users("b", "u-boss"), users("c", "u-dan")]
+    instance = submitted(nodes, "u-cat", dedup="consecutive")
+    env = Env(T0, DIRECTORY)
+    instance.execute(Approve(actor="u-dan", task_id=mine(instance, "u-dan")), env)
+    instance.execute(Delegate(actor="u-boss", task_id=mine(instance, "u-boss"), to="u-dan"), env)
+    instance.execute(Approve(actor="u-dan", task_id=mine(instance, "u-dan")), env)
+    instance.execute(Approve(actor="u-boss", task_id=mine(instance, "u-boss")), env)
+    assert whose_turn(instance) == ["u-dan"]
+
+
+def test_only_whoever_added_an_approver_may_remove_them_after_a_hand_over() -> None:
+    """u-bob adds u-dan; u-dan leaves and an admin hands his tasks to u-eve. (Open: removal
+    checks the holder of the task the new one came from, so u-dan, who left, may remove
+    u-eve, and u-bob, who added the approver, may not.)"""
+    instance = submitted([users("a", "u-bob")], "u-cat")
+    env = Env(T0, DIRECTORY)
+    add = AddApprovers(
+        actor="u-bob", task_id=mine(instance, "u-bob"), people=("u-dan",), before=False
+    )
+    instance.execute(add, env)
+    instance.execute(HandOver(actor="u-boss", from_person="u-dan", to="u-eve"), env)
+    handed = next(t for t in instance.open_tasks() if t.assignee == "u-eve")
+    with pytest.raises(NotAssignee):
+        instance.execute(RemoveApprover(actor="u-dan", task_id=handed.id), env)
+    instance.execute(RemoveApprover(actor="u-bob", task_id=handed.id), env)
+    assert handed.status is TaskStatus.CANCELLED

@@ -449,7 +449,8 @@ class InstanceState:
                 t.assignee
                 for lane in run.lanes
                 for t in (self.tasks[i] for i in lane)
-                if t.status is TaskStatus.APPROVED or t.status is TaskStatus.SKIPPED
+                if t.kind is not TaskKind.DELEGATED
+                and (t.status is TaskStatus.APPROVED or t.status is TaskStatus.SKIPPED)
             )
             self._set("last_approvers", approvers)
 

@@ -506,15 +506,29 @@ class Instance(FlowRunner):
             raise ActionNotAllowed(f"task {task.id} was not added by an approver", task_id=task.id)
         if not task.status.open:
             raise TaskAlreadyDone(f"task {task.id} is already {task.status.value}", task_id=task.id)
-        origin = self.tasks.get(task.origin or "")
-        if (origin is None or origin.assignee != cmd.actor) and (
+        adder = self._adder_of(task)
+        if (adder is None or adder.assignee != cmd.actor) and (
             cmd.actor not in self.template.settings.admins
         ):
             raise NotAssignee(f"only whoever added task {task.id} may remove it", task_id=task.id)
         comment = self._comment(cmd.comment, False, "remove an approver")
+        for other in self.open_tasks():  # whoever the removed approver delegated to goes too
+            if other.origin == task.id and other.kind is TaskKind.DELEGATED:
+                self._emit(TaskCancelled, task_id=other.id, reason=CancelReason.REMOVED)
         self._emit(TaskCancelled, task_id=task.id, reason=CancelReason.REMOVED)
         self._emit(ApproverRemoved, task_id=task.id, comment=comment)
         self._after_decision(task)
+
+    def _adder_of(self, task: Task) -> Task | None:
+        """The task of whoever added this approver (through transfers and hand-overs)."""
+        current = task
+        while True:
+            origin = self.tasks.get(current.origin or "")
+            if origin is None or not (
+                origin.kind is TaskKind.ADDED and origin.status is TaskStatus.TRANSFERRED
+            ):
+                return origin
+            current = origin
 
     def hand_over(self, cmd: HandOver) -> None:
         """The caller (the service layer) checks that the actor is an administrator."""
