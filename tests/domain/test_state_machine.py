@@ -1121,8 +1121,8 @@ def mine(instance: Instance, person: str) -> str:
 
 def test_removing_an_added_approver_who_delegated_does_not_strand_the_node() -> None:
     """u-bob adds u-dan after himself and approves; u-dan delegates to u-eve; u-bob removes
-    u-dan. (Open: u-eve's advisory task stays pending, and once she answers it is nobody's
-    turn: the node never completes and the request is stuck.)"""
+    u-dan. (It used to leave u-eve's advisory task pending; once she answered it was
+    nobody's turn, and the request was stuck.)"""
     instance = submitted([users("a", "u-bob")], "u-cat")
     env = Env(T0, DIRECTORY)
     add = AddApprovers(
@@ -1141,8 +1141,8 @@ def test_removing_an_added_approver_who_delegated_does_not_strand_the_node() -> 
 
 def test_a_delegates_answer_is_not_an_approval_of_the_node_for_dedup() -> None:
     """`dedup: consecutive` skips a person who approved the node just before. u-dan only
-    answered for u-boss at node b (委派). (Open: the delegate is counted among b's approvers,
-    so u-dan's task at c is approved automatically.)"""
+    answered for u-boss at node b (委派). (The delegate used to be counted among b's
+    approvers, so u-dan's task at c was approved automatically.)"""
     nodes = [users("a", "u-dan"), users("b", "u-boss"), users("c", "u-dan")]
     instance = submitted(nodes, "u-cat", dedup="consecutive")
     env = Env(T0, DIRECTORY)
@@ -1154,9 +1154,9 @@ def test_a_delegates_answer_is_not_an_approval_of_the_node_for_dedup() -> None:
 
 
 def test_only_whoever_added_an_approver_may_remove_them_after_a_hand_over() -> None:
-    """u-bob adds u-dan; u-dan leaves and an admin hands his tasks to u-eve. (Open: removal
-    checks the holder of the task the new one came from, so u-dan, who left, may remove
-    u-eve, and u-bob, who added the approver, may not.)"""
+    """u-bob adds u-dan; u-dan leaves and an admin hands his tasks to u-eve. (Removal used to
+    check the holder of the task the new one came from, so u-dan, who left, could remove
+    u-eve, and u-bob, who added the approver, could not.)"""
     instance = submitted([users("a", "u-bob")], "u-cat")
     env = Env(T0, DIRECTORY)
     add = AddApprovers(
