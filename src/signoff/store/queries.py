@@ -20,7 +20,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, select, tuple_
+from sqlalchemy import Connection, Select, func, select, tuple_
 
 from signoff.domain.errors import CommandInvalid
 from signoff.service.readmodel import BOXES, InboxFilter, InboxItem, Page, TimelineEntry
@@ -175,28 +175,6 @@ def timeline(conn: Connection, instance_id: str) -> list[TimelineEntry]:
         TimelineEntry(r.seq, r.event_id, r.type, r.actor, r.at, r.from_status, r.to_status, r.data)
         for r in rows
     ]
-
-
-def is_participant(conn: Connection, instance_id: str, person: str) -> bool:
-    """The applicant, anyone who holds or held a task, anyone CC'd."""
-    applicant = conn.execute(
-        select(instances.c.applicant_id).where(instances.c.id == instance_id)
-    ).scalar()
-    if applicant is None:
-        return False
-    if applicant == person:
-        return True
-    held = conn.execute(
-        select(tasks.c.id)
-        .where(and_(tasks.c.instance_id == instance_id, tasks.c.assignee == person))
-        .limit(1)
-    ).first()
-    if held is not None:
-        return True
-    cc = conn.execute(
-        select(ccs.c.at).where(ccs.c.instance_id == instance_id, ccs.c.principal_id == person)
-    ).first()
-    return cc is not None
 
 
 class SqlQueries:
