@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from signoff.domain.commands import Approve, Submit
-from signoff.domain.directory import Department, InMemoryDirectory, Principal
+from signoff.domain.directory import InMemoryDirectory
 from signoff.domain.instance import Instance
 from signoff.domain.navigation import Env
 from signoff.domain.templates import parse_template
@@ -29,23 +29,7 @@ FORM = {
 
 
 def load_directory() -> InMemoryDirectory:
-    data = json.loads((ROOT / "examples" / "directory.json").read_text())
-    return InMemoryDirectory.of(
-        [
-            Principal(
-                p["id"],
-                p["name"],
-                p.get("department_id"),
-                frozenset(p.get("roles", ())),
-                p.get("position"),
-            )
-            for p in data["principals"]
-        ],
-        [
-            Department(d["id"], d["name"], d.get("parent_id"), tuple(d.get("head_ids", ())))
-            for d in data["departments"]
-        ],
-    )
+    return InMemoryDirectory.from_json(json.loads((ROOT / "examples/directory.json").read_text()))
 
 
 def one_run(seconds: float) -> tuple[int, int, float, float]:

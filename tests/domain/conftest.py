@@ -12,7 +12,7 @@ import pytest
 
 from signoff.domain.aggregate import Task
 from signoff.domain.commands import Approve, Command, Submit
-from signoff.domain.directory import Department, InMemoryDirectory, Principal
+from signoff.domain.directory import InMemoryDirectory
 from signoff.domain.events import Event
 from signoff.domain.instance import Instance
 from signoff.domain.navigation import Env
@@ -23,25 +23,7 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def demo_directory() -> InMemoryDirectory:
-    data = json.loads((EXAMPLES / "directory.json").read_text())
-    return InMemoryDirectory.of(
-        [
-            Principal(
-                p["id"],
-                p["name"],
-                p.get("department_id"),
-                frozenset(p.get("roles", ())),
-                p.get("position"),
-                p.get("email"),
-                identities=tuple(p.get("identities", ())),
-            )
-            for p in data["principals"]
-        ],
-        [
-            Department(d["id"], d["name"], d.get("parent_id"), tuple(d.get("head_ids", ())))
-            for d in data["departments"]
-        ],
-    )
+    return InMemoryDirectory.from_json(json.loads((EXAMPLES / "directory.json").read_text()))
 
 
 def example_json(name: str) -> dict[str, Any]:

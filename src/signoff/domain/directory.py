@@ -10,9 +10,9 @@ that the store can answer from indexed tables and tests can use
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from signoff.domain.errors import Invalid, Problem, UnknownDepartment, UnknownPrincipal
 
@@ -124,6 +124,29 @@ class InMemoryDirectory:
         if problems:
             raise Invalid(f"the directory has {len(problems)} problem(s)", problems)
         return directory
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> InMemoryDirectory:
+        """`{"departments": [...], "principals": [...]}` as in examples/directory.json."""
+        return cls.of(
+            [
+                Principal(
+                    p["id"],
+                    p["name"],
+                    p.get("department_id"),
+                    frozenset(p.get("roles", ())),
+                    p.get("position"),
+                    p.get("email"),
+                    p.get("active", True),
+                    tuple(p.get("identities", ())),
+                )
+                for p in data.get("principals", ())
+            ],
+            [
+                Department(d["id"], d["name"], d.get("parent_id"), tuple(d.get("head_ids", ())))
+                for d in data.get("departments", ())
+            ],
+        )
 
     def add(self, person: Principal) -> None:
         self.principals[person.id] = person
