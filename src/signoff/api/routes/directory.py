@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from signoff.api.commands import outcome_out
 from signoff.api.deps import CallerDep, ServicesDep
 from signoff.api.errors import problem_body
 from signoff.api.models import HandOverBody, HandOverOut, ImportOut, Problem
-from signoff.api.routes.instances import outcome_out
 from signoff.domain.directory import Identity
 from signoff.domain.errors import CommandInvalid, SignoffError, UnknownPrincipal
 from signoff.service.commands import Outcome, hand_over

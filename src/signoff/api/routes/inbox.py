@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
+from signoff.api.commands import counted, outcome_out
 from signoff.api.deps import CallerDep, IdempotencyDep, ServicesDep, instance_of_task
 from signoff.api.errors import problem_body
 from signoff.api.models import BatchBody, BatchOut, BatchResult, InboxItemOut, InboxOut, Problem
-from signoff.api.routes.instances import outcome_out
 from signoff.domain.commands import Approve, Command, Reject
 from signoff.domain.errors import CommandInvalid, SignoffError
 from signoff.service.commands import act
@@ -76,20 +76,19 @@ def batch(
         else:
             command = Reject(actor=person, task_id=task_id, comment=body.comment)
         try:
-            outcome = act(
-                svc.uow(),
-                svc.clock,
-                instance_of_task(task_id),
-                command,
-                idempotency_key=f"{key}:{task_id}" if key else None,
-                viewer=who,
-            )
+            with counted(svc, type(command).__name__):
+                outcome = act(
+                    svc.uow(),
+                    svc.clock,
+                    instance_of_task(task_id),
+                    command,
+                    idempotency_key=f"{key}:{task_id}" if key else None,
+                    viewer=who,
+                )
             results.append(
                 BatchResult(task_id=task_id, ok=True, status=200, outcome=outcome_out(outcome))
             )
-            svc.observe_action(type(command).__name__, "ok")
         except SignoffError as error:
-            svc.observe_action(type(command).__name__, error.code)
             found = problem_body(error)
             found["request_id"] = getattr(request.state, "request_id", None)
             results.append(
