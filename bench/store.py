@@ -1,37 +1,48 @@
 """Approvals per second through the service layer, next to the same writes as raw SQL.
 
-For each database (SQLite always; PostgreSQL when SIGNOFF_BENCH_PG_URL or
-SIGNOFF_TEST_PG_URL is set), in one run:
+The physical floor of an approval is its transaction with nothing above the driver:
+lock and read the instance row, read its tasks, update the instance, update and insert
+the tasks that changed, insert the audit and outbox rows, commit. This module measures
+it exactly, with Signoff's own statements:
 
-- service: `act(Approve)` on leave requests, one transaction per approval, exactly as
-  the API will call it (load + lock, decide, save instance + tasks + audit + outbox);
-- raw: the minimal SQL transaction doing the same writes through the bare driver
-  (sqlite3 / psycopg): lock and read the instance row and its tasks, update the
-  instance, update the decided task, insert the next task, insert the audit and outbox
-  rows - with payloads of the sizes the service wrote.
+- `Capture` records every statement the service layer sends to the database (SQL text
+  and parameters as handed to the driver), per thread, one list per command;
+- `floor` keeps of one command's statements the two reads that lock and load the
+  instance and every INSERT / UPDATE / DELETE, and drops every other read (template,
+  directory, calendar, idempotency checks);
+- `RawClient` replays such a transaction through the bare driver (sqlite3 / psycopg)
+  on a second database prepared identically: `BEGIN` (`BEGIN IMMEDIATE` on SQLite),
+  the statements with the very same payloads, `COMMIT`. The instance update takes the
+  version the locking read returned, so concurrent replays stay correct.
 
-The figure to keep low is service time / raw time per approval (target: 1.5x).
-Run: `.venv/bin/python -m bench.store [--approvals N]` (as a module: `bench/http.py` would
-hide the standard library's `http` from a script run by path). A script, not a test.
+So the ratio service / raw is the cost of everything Signoff does above the driver
+(Python, SQLAlchemy, the domain, the extra reads) for the writes it chose to make.
+`bench/persisted.py` uses it for every process; this script's own run plays leave
+requests. Run: `.venv/bin/python -m bench.store [--approvals N]` (as a module:
+`bench/http.py` would hide the standard library's `http` from a script run by path).
 """
-
-# ruff: noqa: S608  # the raw SQL is built from constant fragments and placeholders only
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
+import re
 import sqlite3
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
+from psycopg.types.json import Jsonb
+from sqlalchemy import event
 
 from signoff.domain.commands import Approve
 from signoff.service.clock import ManualClock
@@ -39,7 +50,7 @@ from signoff.service.commands import act, start
 from signoff.service.directory_import import import_directory_file
 from signoff.store.database import Database
 from signoff.store.migrate import upgrade
-from signoff.store.schema import audit, instances, metadata, outbox, tasks
+from signoff.store.schema import instances, metadata, tasks
 from signoff.store.uow import SqlUnitOfWork
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,179 +60,288 @@ LEAVE = {
     "days": 5,
     "reason": "family trip",
 }
+SYNCHRONOUS = os.environ.get("SIGNOFF_SQLITE_SYNCHRONOUS", "FULL").upper()
+_LOAD_INSTANCE = re.compile(r"^SELECT .* FROM instances\s+WHERE instances\.id = ", re.S)
+_LOAD_TASKS = re.compile(r"^SELECT .* FROM tasks\s+WHERE tasks\.instance_id = ", re.S)
+_WRITE = re.compile(r"^(INSERT INTO|UPDATE|DELETE FROM) (\w+)")
+_VERSION_COLUMN = [c.name for c in instances.c].index("version")
 
 
-def prepare(db: Database, clock: ManualClock, count: int) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Statement:
+    sql: str
+    params: Any
+    many: bool
+
+    @property
+    def rows(self) -> int:
+        return len(self.params) if self.many else 1
+
+    @property
+    def table(self) -> str:
+        match = _WRITE.match(self.sql)
+        return f"{match[1].split()[0]} {match[2]}" if match else "SELECT"
+
+    def payload_bytes(self) -> int:
+        rows = self.params if self.many else [self.params]
+        total = 0
+        for row in rows:
+            for value in row.values() if isinstance(row, dict) else row:
+                if isinstance(value, Jsonb):
+                    value = json.dumps(value.obj)
+                total += len(value.encode()) if isinstance(value, str) else 8
+        return total
+
+
+class Capture:
+    """Records what a Database sends to its driver, per thread; `cut()` takes this
+    thread's statements since the last cut (one command's, when called after each)."""
+
+    def __init__(self, db: Database) -> None:
+        self.engine = db.engine
+        self._local = threading.local()
+        event.listen(self.engine, "before_cursor_execute", self._record)
+
+    def _record(
+        self, _conn: Any, _cursor: Any, sql: str, params: Any, _ctx: Any, many: bool
+    ) -> None:
+        log = getattr(self._local, "log", None)
+        if log is None:
+            log = self._local.log = []
+        log.append(Statement(sql, params, many))
+
+    def cut(self) -> list[Statement]:
+        log: list[Statement] = getattr(self._local, "log", [])
+        self._local.log = []
+        return log
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+def floor(statements: Sequence[Statement]) -> list[Statement]:
+    """Of one command's statements, the ones the physical floor needs."""
+    return [
+        s
+        for s in statements
+        if _LOAD_INSTANCE.match(s.sql) or _LOAD_TASKS.match(s.sql) or _WRITE.match(s.sql)
+    ]
+
+
+class RawClient:
+    """One bare driver connection replaying transactions (`floor` lists)."""
+
+    def __init__(self, url: str) -> None:
+        self.sqlite = url.startswith("sqlite")
+        if self.sqlite:
+            self.conn: Any = sqlite3.connect(
+                url.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False
+            )
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA busy_timeout=30000")
+        else:
+            self.conn = psycopg.connect(pg_dsn(url), autocommit=True)
+        self.cursor = self.conn.cursor()
+
+    def run(self, transaction: Sequence[Statement]) -> None:
+        cur = self.cursor
+        cur.execute("BEGIN IMMEDIATE" if self.sqlite else "BEGIN")
+        version = None
+        try:
+            for stmt in transaction:
+                params = stmt.params
+                if stmt.sql.startswith("UPDATE instances") and version is not None:
+                    params = self._with_version(params, version)
+                if stmt.many:
+                    cur.executemany(stmt.sql, params)
+                else:
+                    cur.execute(stmt.sql, params)
+                if _LOAD_INSTANCE.match(stmt.sql):
+                    row = cur.fetchone()
+                    version = row[_VERSION_COLUMN]
+                elif _LOAD_TASKS.match(stmt.sql):
+                    cur.fetchall()
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+    def _with_version(self, params: Any, version: int) -> Any:
+        """The update's new version and `WHERE version =` from the row just read."""
+        if isinstance(params, dict):
+            return {**params, "version": version + 1, "_version": version}
+        values = list(params)
+        values[-1] = version  # WHERE instances.id = ? AND instances.version = ?
+        values[self._set_index("version")] = version + 1
+        return tuple(values)
+
+    _SET_NAMES = (
+        "status",
+        "serial",
+        "title",
+        "form",
+        "state",
+        "version",
+        "audit_head",
+        "created_at",
+        "submitted_at",
+        "finished_at",
+        "updated_at",
+    )
+
+    def _set_index(self, name: str) -> int:
+        return self._SET_NAMES.index(name)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def check_update_shape(sql: str) -> None:
+    """The positional replay relies on the instance update's column order."""
+    names = re.findall(r"(\w+)=\?", sql.split(" WHERE ")[0])
+    if names and tuple(names) != RawClient._SET_NAMES:
+        raise SystemExit(f"the instance update changed its columns: {names}")
+
+
+def pg_dsn(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+# ---- databases of their own (PostgreSQL: created and dropped by the benchmark) ---------
+
+
+def pg_base_url() -> str:
+    return os.environ.get("SIGNOFF_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def pg_available() -> bool:
+    try:
+        psycopg.connect(pg_base_url(), connect_timeout=3).close()
+    except psycopg.Error:
+        return False
+    return True
+
+
+@contextmanager
+def pg_database(suffix: str = "") -> Iterator[str]:
+    """A fresh database `signoff_bench_<pid><suffix>` on the bench server, dropped after."""
+    base = sa.engine.make_url(pg_base_url())
+    name = f"signoff_bench_{os.getpid()}{suffix}"
+    with psycopg.connect(pg_base_url(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(pg_base_url(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fresh_schema(db: Database) -> None:
     upgrade(db)
     if db.dialect == "postgresql":
         names = ", ".join(t.name for t in metadata.sorted_tables)
         with db.engine.begin() as conn:
             conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+# ---- this script's own run: leave requests --------------------------------------------
+
+
+def prepare(db: Database, clock: ManualClock, count: int) -> list[str]:
+    fresh_schema(db)
     import_directory_file(SqlUnitOfWork(db), ROOT / "examples" / "directory.json")
     with SqlUnitOfWork(db) as uow:
         definition = json.loads((ROOT / "examples/templates/leave.json").read_text())
         uow.templates.publish(definition, None, clock.now())
         uow.commit()
-    ids = []
-    for _ in range(count):
-        outcome = start(
-            lambda: SqlUnitOfWork(db), clock, actor="u-zhangsan", template_key="leave", form=LEAVE
-        )
-        ids.append(outcome.instance_id)
-    return ids
+    return [
+        start(
+            lambda: SqlUnitOfWork(db),
+            clock,
+            actor="u-zhangsan",
+            template_key="leave",
+            form=LEAVE,
+            instance_id=f"leave-{k:06d}",
+        ).instance_id
+        for k in range(count)
+    ]
 
 
-def service_run(db: Database, clock: ManualClock, ids: list[str]) -> tuple[float, int]:
-    """Approve every pending task of every instance, round by round; (seconds, approvals)."""
-    pending: dict[str, tuple[str, str]] = {}
+def pending_of(db: Database, ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """Each instance's pending tasks: (task id, assignee)."""
+    out: dict[str, list[tuple[str, str]]] = {i: [] for i in ids}
     with db.reader() as conn:
-        for row in conn.execute(
-            sa.select(tasks.c.instance_id, tasks.c.id, tasks.c.assignee).where(
-                tasks.c.status == "pending", tasks.c.instance_id.in_(ids)
-            )
-        ):
-            pending[row.instance_id] = (row.id, row.assignee)
+        rows = conn.execute(
+            sa.select(tasks.c.instance_id, tasks.c.id, tasks.c.assignee)
+            .where(tasks.c.status == "pending", tasks.c.instance_id.in_(ids))
+            .order_by(tasks.c.id)
+        )
+        for row in rows:
+            out[row.instance_id].append((row.id, row.assignee))
+    return out
+
+
+def approve_all(
+    db: Database,
+    clock: ManualClock,
+    ids: Sequence[str],
+    capture: Capture | None = None,
+    on_command: Callable[[list[Statement]], None] | None = None,
+) -> tuple[float, float, int]:
+    """Approve every pending task of every instance, round by round, one transaction
+    each; returns (wall seconds, CPU seconds, approvals)."""
+    pending = {i: p for i, p in pending_of(db, ids).items() if p}
     approvals = 0
-    began = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     while pending:
-        for instance_id, (task_id, person) in list(pending.items()):
+        for instance_id, waiting in list(pending.items()):
+            task_id, person = waiting[0]
             outcome = act(
-                SqlUnitOfWork(db),
-                clock,
-                instance_id,
-                Approve(actor=person, task_id=task_id, comment="ok"),
+                SqlUnitOfWork(db), clock, instance_id, Approve(actor=person, task_id=task_id)
             )
+            if capture is not None and on_command is not None:
+                on_command(capture.cut())
             approvals += 1
-            mine = list(outcome.pending)
-            if mine:
-                pending[instance_id] = (mine[0][0], mine[0][1])
+            if outcome.pending:
+                pending[instance_id] = [(t, p) for t, p, _ in outcome.pending]
             else:
                 del pending[instance_id]
-    return time.perf_counter() - began, approvals
+    return time.perf_counter() - wall, time.process_time() - cpu, approvals
 
 
-def outbox_rows(db: Database) -> int:
-    with db.reader() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one())
+def replay_all(url: str, transactions: Sequence[Sequence[Statement]]) -> tuple[float, float]:
+    client = RawClient(url)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for transaction in transactions:
+        client.run(transaction)
+    elapsed = time.perf_counter() - wall, time.process_time() - cpu
+    client.close()
+    return elapsed
 
 
-def payload_sizes(db: Database, events: int, approvals: int) -> dict[str, float]:
-    """Average sizes the service wrote, for the raw transaction to match."""
-    with db.reader() as conn:
-        state = conn.execute(sa.select(instances.c.state).limit(50)).scalars().all()
-        audit_data = conn.execute(sa.select(audit.c.data).limit(500)).scalars().all()
-    return {
-        "state": sum(len(json.dumps(s)) for s in state) / max(1, len(state)),
-        "event": sum(len(json.dumps(d)) for d in audit_data) / max(1, len(audit_data)),
-        "events_per_approval": events / max(1, approvals),
-    }
-
-
-def raw_run(kind: str, url: str, ids: list[str], sizes: dict[str, float]) -> tuple[float, int]:
-    """The same writes per approval through the bare driver, one transaction each."""
-    events = round(sizes["events_per_approval"])
-    state = json.dumps({"blob": "x" * int(sizes["state"])})
-    data = json.dumps({"blob": "x" * int(sizes["event"])})
-    now = datetime.now(UTC)
-    if kind == "sqlite":
-        conn: Any = sqlite3.connect(url, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={os.environ.get('SIGNOFF_SQLITE_SYNCHRONOUS', 'FULL')}")
-        ph, begin, lock = "?", "BEGIN IMMEDIATE", ""
-        stamp: Any = now.replace(tzinfo=None).isoformat(sep=" ")
-    else:
-        conn = psycopg.connect(url, autocommit=True)
-        ph, begin, lock = "%s", "BEGIN", " FOR UPDATE"
-        stamp = now
-    cur = conn.cursor()
-    seqs = dict.fromkeys(ids, 100)
-    approvals = 0
-    began = time.perf_counter()
-    for round_ in range(3):
-        for instance_id in ids:
-            cur.execute(begin)
-            cur.execute(
-                f"SELECT id, status, form, state, version, audit_head FROM instances "
-                f"WHERE id = {ph}{lock}",
-                (instance_id,),
-            )
-            row = cur.fetchone()
-            cur.execute(f"SELECT * FROM tasks WHERE instance_id = {ph}", (instance_id,))
-            cur.fetchall()
-            version = row[4]
-            cur.execute(
-                f"UPDATE instances SET state = {ph}, version = {ph}, updated_at = {ph}, "
-                f"audit_head = {ph} WHERE id = {ph} AND version = {ph}",
-                (state, version + 1, stamp, "h" * 64, instance_id, version),
-            )
-            cur.execute(
-                f"UPDATE tasks SET status = 'approved', acted_at = {ph}, comment = 'ok' "
-                f"WHERE id = {ph}",
-                (stamp, f"{instance_id}.t1"),
-            )
-            cur.execute(
-                f"INSERT INTO tasks (id, instance_id, template_key, node_id, lane, assignee, "
-                f"status, kind, created_at) VALUES ({ph}, {ph}, 'leave', 'n', 0, 'u-x', "
-                f"'pending', 'normal', {ph})",
-                (f"{instance_id}.raw{round_}", instance_id, stamp),
-            )
-            prev = "0" * 64
-            audit_rows, outbox_rows = [], []
-            for k in range(events):
-                seq = seqs[instance_id] = seqs[instance_id] + 1
-                digest = hashlib.sha256((prev + data).encode()).hexdigest()
-                audit_rows.append(
-                    (
-                        instance_id,
-                        seq,
-                        f"{instance_id}:{seq}",
-                        "TaskApproved",
-                        "u-x",
-                        stamp,
-                        "pending",
-                        "pending",
-                        data,
-                        prev,
-                        digest,
-                    )
-                )
-                outbox_rows.append(
-                    (f"{instance_id}:{seq}", instance_id, "TaskApproved", data, stamp, stamp)
-                )
-                prev = digest
-                del k
-            cur.executemany(
-                f"INSERT INTO audit (instance_id, seq, event_id, type, actor, at, from_status, "
-                f"to_status, data, prev_hash, hash) VALUES ({', '.join([ph] * 11)})",
-                audit_rows,
-            )
-            cur.executemany(
-                f"INSERT INTO outbox (event_id, instance_id, type, payload, created_at, status, "
-                f"attempts, next_attempt_at) VALUES ({ph}, {ph}, {ph}, {ph}, {ph}, 'pending', 0, "
-                f"{ph})",
-                outbox_rows,
-            )
-            cur.execute("COMMIT")
-            approvals += 1
-    elapsed = time.perf_counter() - began
-    conn.close()
-    return elapsed, approvals
-
-
-def bench(kind: str, url: str, count: int, raw_url: str) -> dict[str, float]:
-    db = Database(url)
+def bench(urls: tuple[str, str], count: int) -> dict[str, float]:
+    """Service on the first database, the raw replay on the second (prepared alike)."""
     clock = ManualClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
-    ids = prepare(db, clock, count)
-    before = outbox_rows(db)
-    service_s, service_n = service_run(db, clock, ids)
-    sizes = payload_sizes(db, outbox_rows(db) - before, service_n)
-    raw_s, raw_n = raw_run(kind, raw_url, ids, sizes)
-    db.dispose()
+    service_db, raw_db = Database(urls[0]), Database(urls[1])
+    ids = prepare(service_db, clock, count)
+    prepare(raw_db, ManualClock(datetime(2026, 11, 23, 9, tzinfo=UTC)), count)
+    raw_db.dispose()
+    capture = Capture(service_db)
+    capture.cut()
+    transactions: list[list[Statement]] = []
+    service_s, _, service_n = approve_all(
+        service_db, clock, ids, capture, lambda s: transactions.append(floor(s))
+    )
+    capture.close()
+    service_db.dispose()
+    raw_s, _ = replay_all(urls[1], transactions)
     return {
         "service_per_s": service_n / service_s,
-        "raw_per_s": raw_n / raw_s,
-        "ratio": (service_s / service_n) / (raw_s / raw_n),
-        "events_per_approval": sizes["events_per_approval"],
+        "raw_per_s": len(transactions) / raw_s,
+        "ratio": service_s / raw_s,
     }
 
 
@@ -232,21 +352,17 @@ def main() -> None:
     count = max(10, args.approvals // 3)
     results: list[tuple[str, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.db"
-        results.append(("sqlite", bench("sqlite", f"sqlite:///{path}", count, str(path))))
-    pg = os.environ.get("SIGNOFF_BENCH_PG_URL") or os.environ.get("SIGNOFF_TEST_PG_URL")
-    if pg:
-        results.append(("postgresql", bench("postgresql", pg, count, pg)))
+        pair = (f"sqlite:///{Path(tmp) / 'service.db'}", f"sqlite:///{Path(tmp) / 'raw.db'}")
+        results.append(("sqlite", bench(pair, count)))
+    if pg_available():
+        with pg_database("_s") as service, pg_database("_r") as raw:
+            results.append(("postgresql", bench((service, raw), count)))
     else:
-        print("(PostgreSQL skipped: set SIGNOFF_BENCH_PG_URL)")
-    sync = os.environ.get("SIGNOFF_SQLITE_SYNCHRONOUS", "FULL")
-    print(f"approvals, one transaction each; SQLite synchronous={sync}")
-    print(f"{'database':<12}{'service/s':>12}{'raw SQL/s':>12}{'service/raw':>14}{'events':>9}")
+        print(f"(PostgreSQL skipped: nothing answers at {pg_base_url()})")
+    print(f"leave requests, one transaction per approval; SQLite synchronous={SYNCHRONOUS}")
+    print(f"{'database':<12}{'service/s':>12}{'raw SQL/s':>12}{'service/raw':>14}")
     for kind, r in results:
-        print(
-            f"{kind:<12}{r['service_per_s']:>12,.0f}{r['raw_per_s']:>12,.0f}"
-            f"{r['ratio']:>13.2f}x{r['events_per_approval']:>9.1f}"
-        )
+        print(f"{kind:<12}{r['service_per_s']:>12,.0f}{r['raw_per_s']:>12,.0f}{r['ratio']:>13.2f}x")
 
 
 if __name__ == "__main__":

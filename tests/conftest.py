@@ -19,10 +19,12 @@ from hypothesis import settings
 
 from signoff.service.clock import ManualClock
 from signoff.service.directory_import import import_directory_file
+from signoff.store.calendar import _cache as calendar_cache
 from signoff.store.database import Database
 from signoff.store.directory import _caches as directory_caches
 from signoff.store.migrate import upgrade
 from signoff.store.schema import metadata
+from signoff.store.templates import _cache as template_cache
 from signoff.store.uow import SqlUnitOfWork
 
 # CI explores the same examples on every run (a red CI always means the change); locally
@@ -86,8 +88,11 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     else:
         database = Database(request.getfixturevalue("pg_url"))
         _empty(database)
-        # emptied tables restart the directory generation: forget what was cached
+        # emptied tables restart the directory generation and template versions, and
+        # drop the calendar: forget what this process cached of the previous test's
         directory_caches.clear()
+        template_cache.clear()
+        calendar_cache.clear()
     yield database
     database.dispose()
 

@@ -6,9 +6,10 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from signoff.events.hooks import HttpValidationHooks
 from signoff.service.auth import TokenIssuer
 from signoff.service.clock import SystemClock
-from signoff.service.ports import Clock
+from signoff.service.ports import Clock, ValidationHooks
 from signoff.settings import Settings
 from signoff.store.database import Database
 from signoff.store.uow import SqlUnitOfWork
@@ -21,6 +22,7 @@ class Services:
     clock: Clock
     issuer: TokenIssuer
     ephemeral_secret: bool = field(default=False)
+    hooks: ValidationHooks = field(default_factory=HttpValidationHooks)
     # called with (command name, "ok" or the error code) after every command
     observe_action: Callable[[str, str], None] = field(default=lambda name, outcome: None)
 

@@ -7,9 +7,12 @@
     signoff template show KEY [--version N]
     signoff audit verify [--instance ID]   check every audit hash chain
     signoff user add ID [--admin]          give a person of the directory a password
-    signoff app add NAME [--template KEY]  create an app; prints its API key once
+    signoff app add NAME [--template KEY] [--acts-as ID]  an app; prints its API key once
+    signoff app wecom APP --corp-id ID [--token T --aes-key K] --template WECOM_ID=KEY ...
+                                           link an app to WeCom (docs/integrations.md)
     signoff demo                           load the demo company, templates and passwords
-    signoff serve [--host H] [--port P]    serve the API (and, later, the web app)
+    signoff serve [--host H] [--port P]    serve the web app, the API and /ws
+    signoff worker                         only deliver events and fire timers
 
 The database is `--database URL`, else `SIGNOFF_DATABASE_URL`, else `sqlite:///signoff.db`.
 Exit status: 0 on success, 1 when something was refused or found broken, 2 on usage errors.
@@ -140,6 +143,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     app_add.add_argument("name")
     app_add.add_argument("--template", action="append", default=[], metavar="KEY")
+    app_add.add_argument(
+        "--acts-as", metavar="PRINCIPAL", help="a principal whose tasks the app may act on"
+    )
+    _wecom_parser(app_commands)
 
     demo = commands.add_parser(
         "demo",
@@ -158,6 +165,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
+
+    commands.add_parser(
+        "worker",
+        help="deliver events and fire timers (no HTTP)",
+        description="Relay the outbox, deliver webhooks, NATS messages and e-mail, fire "
+        "approval timeouts and make the documents of approved requests, until stopped "
+        "(SIGTERM or Ctrl-C). `signoff serve` does this too unless SIGNOFF_WORKER=false; run "
+        "several workers on PostgreSQL to share the work (docs/events.md).",
+    )
     return parser
 
 
@@ -165,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "worker":
+        return _worker(args)
     try:
         db = Database(args.database or load_settings().database_url)
     except (ConfigError, ValueError) as error:
@@ -208,8 +226,12 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         )
         print(f"{args.principal_id} can sign in now{' (administrator)' if args.admin else ''}")
         return 0
+    if args.command == "app" and args.action == "wecom":
+        return _wecom(args, db)
     if args.command == "app":
-        created, key = create_app(SqlUnitOfWork(db), SystemClock(), args.name, tuple(args.template))
+        created, key = create_app(
+            SqlUnitOfWork(db), SystemClock(), args.name, tuple(args.template), args.acts_as
+        )
         print(f"app {created.id} ({created.name})")
         print(f"API key (shown once, store it now): {key}")
         return 0
@@ -220,6 +242,68 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         print(problem)
     print(f"{checked} audit rows checked, {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def _wecom_parser(app_commands: Any) -> None:
+    wecom = app_commands.add_parser(
+        "wecom",
+        help="link an app to WeCom: callback credentials and template mapping",
+        description="Save an app's WeCom settings (docs/integrations.md). The Token, "
+        "EncodingAESKey and Secret may come from SIGNOFF_WECOM_TOKEN, SIGNOFF_WECOM_AES_KEY "
+        "and SIGNOFF_WECOM_SECRET instead of the command line; left out, the saved ones are "
+        "kept. Prints the settings without secrets and the callback URL to give WeCom.",
+    )
+    wecom.add_argument("app_id", metavar="APP")
+    wecom.add_argument("--corp-id", required=True, help="the corp id (企业ID)")
+    wecom.add_argument("--token", help="the callback Token")
+    wecom.add_argument("--aes-key", help="the 43-character EncodingAESKey")
+    wecom.add_argument("--secret", help="the approval app's Secret (to read form values)")
+    wecom.add_argument("--users", choices=["identity", "id"], default="identity")
+    wecom.add_argument(
+        "--template",
+        action="append",
+        default=[],
+        metavar="WECOM_ID=KEY[:NODE,...]",
+        help="mirror a WeCom template into a Signoff template (its approval nodes on NODEs)",
+    )
+    wecom.add_argument(
+        "--mapping",
+        type=Path,
+        help="a JSON file {WECOM_ID: {template_key, nodes, fields}} (fields: control id -> "
+        "field id or table.column)",
+    )
+
+
+def _wecom(args: argparse.Namespace, db: Database) -> int:
+    from signoff.integrations.wecom.config import TemplateMapping, UserMapping, put_config
+
+    templates: dict[str, TemplateMapping] = {}
+    if args.mapping:
+        document = json.loads(args.mapping.read_text(encoding="utf-8"))
+        for wecom_id, m in document.items():
+            templates[wecom_id] = TemplateMapping(
+                m["template_key"], tuple(m.get("nodes", ())), dict(m.get("fields", {}))
+            )
+    for entry in args.template:
+        wecom_id, sep, target = entry.partition("=")
+        key, _, nodes = target.partition(":")
+        if not sep or not wecom_id or not key:
+            raise Invalid(f"--template {entry!r}: write WECOM_ID=KEY or WECOM_ID=KEY:NODE,NODE")
+        templates[wecom_id] = TemplateMapping(key, tuple(n for n in nodes.split(",") if n))
+    config = put_config(
+        SqlUnitOfWork(db),
+        SystemClock(),
+        args.app_id,
+        corp_id=args.corp_id,
+        token=args.token or os.environ.get("SIGNOFF_WECOM_TOKEN"),
+        aes_key=args.aes_key or os.environ.get("SIGNOFF_WECOM_AES_KEY"),
+        secret=args.secret or os.environ.get("SIGNOFF_WECOM_SECRET"),
+        users=UserMapping(args.users),
+        templates=templates,
+        by=None,
+    )
+    print(json.dumps(config.public(), ensure_ascii=False, indent=2, default=str))
+    return 0
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -292,6 +376,37 @@ def _serve(args: argparse.Namespace) -> int:
         )
     print(f"Signoff on http://{settings.host}:{settings.port}  (API docs: /docs)")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    from signoff.events.dispatcher import Dispatcher
+
+    try:
+        settings = load_settings(**({"database_url": args.database} if args.database else {}))
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    from signoff.documents.generator import generate_documents_once
+
+    db, clock = Database(settings.database_url), SystemClock()
+    steps = [lambda: generate_documents_once(db, clock)]
+    dispatcher = Dispatcher(db, clock, settings, steps=steps)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(number, stop.set)
+        await dispatcher.start(work=True)
+        print(f"Signoff worker {dispatcher.node} running; stop with Ctrl-C", flush=True)
+        await stop.wait()
+        await dispatcher.stop()
+
+    asyncio.run(run())
     return 0
 
 

@@ -40,6 +40,36 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "info"
 
+    # ---- events out (docs/events.md) ----
+    worker: bool = Field(True, description="run the outbox dispatcher and timers inside serve")
+    node_id: str = Field("", description="this server's name in presence rows; host:pid if empty")
+    public_url: str = Field("http://127.0.0.1:8000", description="links in e-mails")
+    event_source: str = Field("urn:signoff", description="the CloudEvents `source` attribute")
+    redis_url: str = Field("", description="redis://host:6379/0 for cross-node WebSocket fan-out")
+    nats_url: str = Field("", description="nats://host:4222: publish events to JetStream")
+    nats_stream: str = Field("SIGNOFF", description="the JetStream stream (subjects signoff.>)")
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    retry_window_hours: float = Field(24.0, gt=0, description="then a delivery is dead-lettered")
+    retry_base_seconds: float = Field(5.0, gt=0, description="first retry delay; doubles")
+    delivery_lease_seconds: float = Field(
+        60.0, gt=0, description="a claimed delivery is retried by others after this (worker died)"
+    )
+    smtp_host: str = Field("", description="SMTP server for e-mail to people who are offline")
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "Signoff <signoff@localhost>"
+    mail_batch_seconds: float = Field(60.0, ge=0, description="new-task mails wait to batch")
+
+    # ---- documents and integrations (docs/documents.md, docs/integrations.md) ----
+    max_document_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="the largest Word template an upload may be"
+    )
+    wecom_api_url: str = Field(
+        "https://qyapi.weixin.qq.com", description="WeCom's server API (approval form values)"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -53,6 +83,27 @@ class Settings(BaseSettings):
         if value and len(value) < 32:
             raise ValueError("must be at least 32 characters")
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats(cls, value: str) -> str:
+        if value and not value.startswith(("nats://", "tls://")):
+            raise ValueError("must start with nats:// or tls://")
+        return value
+
+    @field_validator("wecom_api_url")
+    @classmethod
+    def _wecom(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http:// for a local stand-in)")
+        return value.rstrip("/")
 
     @field_validator("log_level")
     @classmethod

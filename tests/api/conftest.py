@@ -71,6 +71,7 @@ def api(seeded: Database, clock: ManualClock) -> Iterator[Api]:
         max_body_bytes=64 * 1024,
         login_attempts_per_minute=5,
         log_level="warning",
+        worker=False,  # the tests drive timers and deliveries themselves (tests/events)
     )
     services = build(settings, clock)
     services.db.dispose()

@@ -103,6 +103,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/templates/{key}/draft"): Rule(Scope.ADMIN),
     ("POST", "/api/v1/templates/{key}/publish"): Rule(Scope.ADMIN),
     ("POST", "/api/v1/templates/{key}/preview"): Rule(Scope.SIGNED_IN, 200),  # own path
+    ("PUT", "/api/v1/templates/{key}/document"): Rule(Scope.ADMIN),
+    ("GET", "/api/v1/templates/{key}/document"): Rule(Scope.ADMIN),
+    ("GET", "/api/v1/templates/{key}/document/file"): Rule(Scope.ADMIN),
     ("POST", "/api/v1/instances"): Rule(Scope.SIGNED_IN, 422),  # an empty form: refused
     ("GET", "/api/v1/instances/{instance_id}"): Rule(Scope.INSTANCE),
     ("GET", "/api/v1/instances/{instance_id}/timeline"): Rule(Scope.INSTANCE),
@@ -115,6 +118,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/instances/{instance_id}/comments"): Rule(Scope.INSTANCE),
     ("POST", "/api/v1/instances/{instance_id}/cc"): Rule(Scope.INSTANCE),
     ("POST", "/api/v1/instances/{instance_id}/copy"): Rule(Scope.INSTANCE),
+    # designers only, among those who see the request (tests/api/test_documents.py)
+    ("POST", "/api/v1/instances/{instance_id}/document/preview"): Rule(Scope.INSTANCE),
+    ("GET", "/api/v1/instances/{instance_id}/documents"): Rule(Scope.INSTANCE),
+    # and only with every field the document shows visible (tests/api/test_documents.py)
+    ("GET", "/api/v1/instances/{instance_id}/documents/{document_id}"): Rule(Scope.INSTANCE),
     ("POST", "/api/v1/tasks/{task_id}/approve"): Rule(Scope.TASK),
     ("POST", "/api/v1/tasks/{task_id}/reject"): Rule(Scope.TASK),
     ("POST", "/api/v1/tasks/{task_id}/return"): Rule(Scope.TASK),
@@ -139,18 +147,49 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/apps"): Rule(Scope.ADMIN),
     ("GET", "/api/v1/apps/{app_id}"): Rule(Scope.ADMIN),
     ("DELETE", "/api/v1/apps/{app_id}"): Rule(Scope.ADMIN),
+    ("POST", "/api/v1/apps/{app_id}/webhooks"): Rule(Scope.ADMIN),
+    ("GET", "/api/v1/apps/{app_id}/webhooks"): Rule(Scope.ADMIN),
+    ("DELETE", "/api/v1/apps/{app_id}/webhooks/{endpoint_id}"): Rule(Scope.ADMIN),
+    ("POST", "/api/v1/apps/{app_id}/webhooks/{endpoint_id}/rotate"): Rule(Scope.ADMIN),
+    ("PUT", "/api/v1/apps/{app_id}/wecom"): Rule(Scope.ADMIN),
+    ("GET", "/api/v1/apps/{app_id}/wecom"): Rule(Scope.ADMIN),  # never its secrets
+    # WeCom calls these; its signature is the credential: unsigned, they answer 4xx
+    # (tests/integrations/test_wecom_callback.py)
+    ("GET", "/integrations/wecom/callback/{app_id}"): Rule(Scope.PUBLIC, 422),
+    ("POST", "/integrations/wecom/callback/{app_id}"): Rule(Scope.PUBLIC, 422),
+    ("GET", "/api/v1/deliveries"): Rule(Scope.ADMIN),
+    ("POST", "/api/v1/deliveries/replay"): Rule(Scope.ADMIN),
+    ("GET", "/api/v1/events/types"): Rule(Scope.PUBLIC, 200),  # the documented list, no data
+    ("GET", "/api/v1/calendar"): Rule(Scope.SIGNED_IN, 200),  # the company's working hours
+    ("PUT", "/api/v1/calendar"): Rule(Scope.ADMIN),
+    ("POST", "/api/v1/delegations"): Rule(Scope.SIGNED_IN, 422),  # their own tasks only
+    ("GET", "/api/v1/delegations"): Rule(Scope.SIGNED_IN, 200),  # their own
+    ("DELETE", "/api/v1/delegations/{delegation_id}"): Rule(Scope.SIGNED_IN, 404),
     ("GET", "/healthz"): Rule(Scope.PUBLIC, 200),
     ("GET", "/readyz"): Rule(Scope.PUBLIC, 200),
     ("GET", "/metrics"): Rule(Scope.PUBLIC, 200),  # counts and route templates, never ids
+    ("GET", "/"): Rule(Scope.PUBLIC, 200),  # the web app's page: no data, it asks the API
 }
 
 # Routes that are not FastAPI API routes (no dependencies, so no caller): the docs only.
 # A WebSocket endpoint or a mounted app added later lands here and must be classified.
-OTHER_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+OTHER_ROUTES = {
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/static",  # the web app's files (JavaScript, CSS, translations): the same for everyone
+    "/ws",  # live messages: the token is checked in the first message (tests/events/test_ws.py)
+}
 
 # Required request-body fields, by name, for a minimal valid body of any route's model.
 # `None` means "filled in by the walk" (the task ids under test).
 SAMPLES: dict[str, Any] = {
+    "url": "http://127.0.0.1:9/hook",
+    "ids": [1],
+    "delegate_id": "u-nobody",
+    "starts_at": "2026-11-23T00:00:00Z",
+    "ends_at": "2026-11-30T00:00:00Z",
     "principal_id": STRANGER,
     "password": PASSWORD,
     "refresh_token": "not-a-refresh-token",
@@ -162,6 +201,7 @@ SAMPLES: dict[str, Any] = {
     "task_ids": None,
     "from_person": "u-lina",
     "name": "probe app",
+    "corp_id": "ww-probe",
 }
 
 
@@ -385,6 +425,9 @@ def params_for(world: World, instance_ids: list[str], task_ids: list[str]) -> di
         "principal_id": [APPLICANT],
         "identity": ["wecom:user:zhangsan"],
         "app_id": [world.app_id],
+        "endpoint_id": ["ep-none"],
+        "delegation_id": ["dl-none"],
+        "document_id": ["doc-none"],
     }
 
 

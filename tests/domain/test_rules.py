@@ -890,12 +890,16 @@ def test_a_node_without_a_timeout_has_no_due_times(directory: InMemoryDirectory)
 class TwoDaysLater:
     """A working calendar where every duration starts two days later (a weekend)."""
 
+    day_length = timedelta(hours=8)
+
     def add(self, start: datetime, duration: timedelta) -> datetime:
         return start + timedelta(days=2) + duration
 
 
 @pytest.mark.parametrize(
-    ("working_time", "extra"), [(True, timedelta(days=2)), (False, timedelta())]
+    ("working_time", "extra"),
+    # in working time the "days" of a timeout are working days (8 hours here), not 24 hours
+    [(True, timedelta(days=2) - timedelta(days=AFTER.days) * 2 / 3), (False, timedelta())],
 )
 def test_a_working_time_timeout_is_counted_on_the_calendar(
     directory: InMemoryDirectory, working_time: bool, extra: timedelta

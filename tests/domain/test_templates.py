@@ -15,6 +15,7 @@ from signoff.domain.commands import (
     AddComment,
     Cc,
     Delegate,
+    FireTimeout,
     HandOver,
     MarkRead,
     Reject,
@@ -32,6 +33,13 @@ from signoff.domain.directory import InMemoryDirectory
 from signoff.domain.errors import TemplateInvalid
 from signoff.domain.events import EVENT_TYPES, Event, event_from_dict, event_to_dict
 from signoff.domain.instance import Instance
+from signoff.domain.mirror import (
+    ExternalDecision,
+    ExternalStatus,
+    ExternalStep,
+    MirrorExternal,
+    Verdict,
+)
 from signoff.domain.states import InstanceStatus
 from signoff.domain.templates import Dedup, parse_template, template_to_json
 
@@ -484,6 +492,8 @@ def leave_plays(directory: InMemoryDirectory) -> list[Play]:
 
     rejected = Play(template, "u-zhangsan", directory)
     rejected.submit(LEAVE)
+    rejected.now += timedelta(days=2)  # the team lead's reminder is due
+    rejected.do(FireTimeout(task_id=rejected.task_of("u-chenjie").id))
     rejected.do(Reject(actor="u-chenjie", task_id=rejected.task_of("u-chenjie").id, comment="忙"))
     withdrawn = Play(template, "u-zhangsan", directory)
     withdrawn.submit(LEAVE)
@@ -491,7 +501,19 @@ def leave_plays(directory: InMemoryDirectory) -> list[Play]:
     terminated = Play(template, "u-zhangsan", directory)
     terminated.submit(LEAVE)
     terminated.do(Terminate(actor="u-huangli", comment="作废"))
-    return [play, rejected, withdrawn, terminated]
+    mirrored = Play(template, "u-zhangsan", directory)  # a leave approved in WeCom
+    decision = ExternalDecision("u-chenjie", Verdict.APPROVED, "好", mirrored.now)
+    mirrored.do(
+        MirrorExternal(
+            source="wecom:ww-acme",
+            external_id="202611230001",
+            applicant="u-zhangsan",
+            submitted_at=mirrored.now,
+            status=ExternalStatus.APPROVED,
+            steps=(ExternalStep("team_lead", Verdict.APPROVED, (decision,)),),
+        )
+    )
+    return [play, rejected, withdrawn, terminated, mirrored]
 
 
 def through_json(event: Event) -> Event:

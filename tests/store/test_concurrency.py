@@ -17,11 +17,14 @@ import sqlalchemy as sa
 from signoff.domain.commands import Approve, Reject
 from signoff.domain.directory import Principal
 from signoff.domain.errors import IdempotencyKeyReused, NodeAlreadyDecided
+from signoff.domain.instance import Instance
+from signoff.domain.notices import replay_notices
 from signoff.service.clock import ManualClock
 from signoff.service.commands import Outcome, act, start
-from signoff.store.audit import verify
+from signoff.store.audit import audit_events, verify
 from signoff.store.database import Database
 from signoff.store.schema import audit, idempotency_keys, instances, outbox, tasks
+from signoff.store.templates import SqlTemplateRepository
 from signoff.store.uow import SqlUnitOfWork
 
 T = TypeVar("T")
@@ -133,7 +136,13 @@ def assert_chain_and_outbox_agree(db: Database, instance_id: str) -> None:
     assert problems == []
     trail = [r["event_id"] for r in rows(db, audit, instance_id)]
     assert checked == len(trail)
-    assert sorted(r["event_id"] for r in rows(db, outbox, instance_id)) == sorted(trail)
+    with db.reader() as conn:
+        events = audit_events(conn, instance_id)
+        row = conn.execute(sa.select(instances).where(instances.c.id == instance_id)).one()
+        template = SqlTemplateRepository(conn, db.url).get(row.template_key, row.template_version)
+    expected = replay_notices(Instance(instance_id, template, row.applicant_id), events)
+    sent = sorted(rows(db, outbox, instance_id), key=lambda r: r["id"])
+    assert [r["event_id"] for r in sent] == [n.id for n in expected]
     assert trail == [f"{instance_id}:{n}" for n in range(len(trail))]
 
 

@@ -67,6 +67,7 @@ class CommandContext:
                 expected_version=self.version,
                 idempotency_key=self.key,
                 viewer=self.who,
+                hooks=self.svc.hooks,
             )
         self.response.headers["ETag"] = f'"{outcome.version}"'
         return outcome_out(outcome)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -238,6 +238,17 @@ class InstanceOut(BaseModel):
     cc: list[str]
     timeline: list[TimelineOut]
     actions: list[str]
+    writable: list[str] = Field(
+        default_factory=list, description="fields you may edit when approving now"
+    )
+    names: dict[str, str] = Field(
+        default_factory=dict, description="the names of the people this request mentions"
+    )
+    external: dict[str, str] | None = Field(
+        None,
+        description="the request this one mirrors in another system ({source, id}: WeCom's "
+        "SpNo); it is decided there (docs/integrations.md)",
+    )
 
 
 class InboxItemOut(BaseModel):
@@ -282,6 +293,9 @@ class PreviewBody(Body):
 class AppBody(Body):
     name: str = Field(min_length=1, max_length=200)
     templates: list[str] = Field(default_factory=list, max_length=100)
+    acts_as: str | None = Field(
+        None, max_length=64, description="a principal whose tasks the app may act on"
+    )
 
 
 class AppOut(BaseModel):
@@ -291,6 +305,7 @@ class AppOut(BaseModel):
     created_at: datetime
     revoked_at: datetime | None
     templates: list[str]
+    acts_as: str | None = None
 
 
 class AppCreatedOut(AppOut):
@@ -302,3 +317,57 @@ class ImportOut(BaseModel):
     departments: int
     principals: int
     rejected: list[dict[str, Any]]
+
+
+class WebhookBody(Body):
+    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://\S+$")
+    event_types: list[str] = Field(
+        default_factory=lambda: ["*"],
+        min_length=1,
+        max_length=50,
+        description='notice types (GET /api/v1/events/types), or ["*"] for all',
+    )
+    description: str = Field("", max_length=200)
+
+
+class WebhookOut(BaseModel):
+    id: str
+    app_id: str
+    url: str
+    event_types: list[str]
+    description: str
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+class WebhookSecretOut(WebhookOut):
+    secret: str = Field(description="shown once: verify deliveries with it (Standard Webhooks)")
+
+
+class RotateBody(Body):
+    keep_old_minutes: int = Field(
+        24 * 60, ge=0, le=30 * 24 * 60, description="how long the old secret still signs"
+    )
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    event_id: str
+    type: str | None = Field(None, description="the notice type (signoff.<type>)")
+    instance_id: str
+    sink: str
+    target: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    delivered_at: datetime | None
+    last_error: str | None
+
+
+class ReplayBody(Body):
+    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=1000)
+
+
+class ReplayOut(BaseModel):
+    replayed: int

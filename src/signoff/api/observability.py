@@ -2,7 +2,8 @@
 
 Every response carries `X-Request-ID` (the client's, if it sent a sane one, else a new
 one); every request is logged as one JSON line with it. Bodies over the configured size
-are refused with 413 before they are read.
+are refused with 413 before they are read (uploads, whose paths `uploads` matches, have a
+limit of their own).
 """
 
 from __future__ import annotations
@@ -81,10 +82,17 @@ class Metrics:
 
 
 class Observability:
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        max_body: int,
+        uploads: tuple[re.Pattern[str], int] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body = max_body
+        self.uploads = uploads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,9 +108,12 @@ class Observability:
             await _refuse(send, request_id, scope["path"], 400, "bad_request", "NUL in the URL")
             self._record(scope, 400, started, request_id)
             return
+        limit = self.max_body
+        if self.uploads is not None and self.uploads[0].fullmatch(scope["path"]):
+            limit = self.uploads[1]
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body:
-            await _too_large(send, request_id, scope["path"], self.max_body)
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _too_large(send, request_id, scope["path"], limit)
             self._record(scope, 413, started, request_id)
             return
 
@@ -113,8 +124,8 @@ class Observability:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
-                    raise BodyTooLarge(self.max_body)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         async def send_with_id(message: Message) -> None:

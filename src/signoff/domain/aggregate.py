@@ -30,6 +30,7 @@ from signoff.domain.events import (
     CommentAdded,
     DraftSaved,
     Event,
+    ExternalLinked,
     FormEdited,
     InstanceApproved,
     InstanceRejected,
@@ -51,6 +52,7 @@ from signoff.domain.events import (
     TaskRead,
     TaskRejected,
     TaskReturned,
+    TaskTimedOut,
     TaskTransferred,
     Urged,
 )
@@ -97,6 +99,7 @@ class Task:
     auto: str | None = None
     cancel_reason: CancelReason | None = None
     read_at: datetime | None = None
+    reminders: int = 0  # timeout reminders sent for this task
 
 
 @dataclass(slots=True)
@@ -154,6 +157,8 @@ class InstanceState:
         self.last_approvers: frozenset[str] = frozenset()  # of the node approved last
         self.cc: tuple[str, ...] = ()
         self.resume_nodes: tuple[str, ...] = ()
+        # (source, id) of the request this instance mirrors from another system, if any
+        self.external: tuple[str, str] | None = None
         # 拿回: (task id, version, journal) of the latest personal approval, while nothing
         # decisive has happened after it
         self.undo: tuple[str, int, tuple[Entry, ...]] | None = None
@@ -167,6 +172,7 @@ class InstanceState:
             InstanceWithdrawn: self._on_finished,
             InstanceTerminated: self._on_finished,
             InstanceReturned: self._on_returned,
+            ExternalLinked: self._on_external_linked,
             FormEdited: self._on_form_edited,
             CcSent: self._on_cc_sent,
             NodeEntered: self._on_node_entered,
@@ -183,6 +189,7 @@ class InstanceState:
             TaskTransferred: self._on_task_transferred,
             TaskRead: self._on_task_read,
             ApprovalTakenBack: self._on_taken_back,
+            TaskTimedOut: self._on_task_timed_out,
             CommentAdded: self._no_change,
             Urged: self._no_change,
             TaskDelegated: self._no_change,
@@ -207,6 +214,7 @@ class InstanceState:
         """Applicant, everyone who holds or held a task, everyone CC'd."""
         people = {self.applicant_id, *self.cc}
         people.update(t.assignee for t in self.tasks.values())
+        people.update(t.on_behalf_of for t in self.tasks.values() if t.on_behalf_of)
         return people
 
     def lane_of(self, task: Task) -> tuple[str, ...]:
@@ -377,6 +385,9 @@ class InstanceState:
         self._set("title", e.title)
         self._set("choices", dict(e.choices))
 
+    def _on_external_linked(self, e: ExternalLinked) -> None:
+        self._set("external", (e.source, e.external_id))
+
     def _on_resubmitted(self, e: InstanceResubmitted) -> None:
         check_instance_transition(self.id, self.status, InstanceStatus.PENDING)
         self._set("status", InstanceStatus.PENDING)
@@ -486,7 +497,8 @@ class InstanceState:
             self._set_run(run, "open_lanes", run.open_lanes + 1)
             node = self.template.flow.approver(e.node_id)
             if node is not None and node.vote is not None:
-                self._set_run(run, "weights", (*run.weights, node.vote.weight(e.assignee)))
+                voter = e.on_behalf_of or e.assignee  # a stand-in votes with the absent's weight
+                self._set_run(run, "weights", (*run.weights, node.vote.weight(voter)))
         else:
             lane = lanes[e.lane]
             new_lane = (*lane[: e.position], e.task_id, *lane[e.position :])
@@ -496,6 +508,11 @@ class InstanceState:
         task = self.tasks[e.task_id]
         self._task_status(task, TaskStatus.PENDING)
         self._set_task(task, "due_at", e.due_at)
+
+    def _on_task_timed_out(self, e: TaskTimedOut) -> None:
+        task = self.tasks[e.task_id]
+        self._set_task(task, "due_at", e.due_at)
+        self._set_task(task, "reminders", e.reminders)
 
     def _on_task_deactivated(self, e: TaskDeactivated) -> None:
         self._task_status(self.tasks[e.task_id], TaskStatus.WAITING)

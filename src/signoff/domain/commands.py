@@ -140,6 +140,17 @@ class HandOver(Command):
     to: str
 
 
+SYSTEM = "system"  # the actor of commands nobody typed (timers); its events have actor None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FireTimeout(Command):
+    """The timer worker: a pending task's due time has passed; do the node's timeout action."""
+
+    task_id: str
+    actor: str = SYSTEM
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Terminate(Command):
     """A template admin ends a running instance."""

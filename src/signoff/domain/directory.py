@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from signoff.domain.errors import Invalid, Problem, UnknownDepartment, UnknownPrincipal
@@ -65,8 +66,42 @@ class Department:
         return self.head_ids[0] if self.head_ids else None
 
 
+@dataclass(frozen=True, slots=True)
+class Delegation:
+    """Out of office: from `starts_at` until `ends_at`, new tasks of `principal_id` (for the
+    listed templates, or all when None) go to `delegate_id`, on the principal's behalf."""
+
+    id: str
+    principal_id: str
+    delegate_id: str
+    template_keys: tuple[str, ...] | None
+    starts_at: datetime
+    ends_at: datetime
+
+    def covers(self, template_key: str, at: datetime) -> bool:
+        in_time = self.starts_at <= at < self.ends_at
+        return in_time and (self.template_keys is None or template_key in self.template_keys)
+
+
+def stand_in_of(
+    delegations: Iterable[Delegation], principal_id: str, template_key: str, at: datetime
+) -> str | None:
+    """Who takes a new task of this person now: the delegate of the latest-starting
+    delegation that covers it (one level: a delegate's own absence is not followed)."""
+    found = [
+        d for d in delegations if d.principal_id == principal_id and d.covers(template_key, at)
+    ]
+    if not found:
+        return None
+    return max(found, key=lambda d: (d.starts_at, d.id)).delegate_id
+
+
 class Directory(Protocol):
     """What the engine needs to know about people and departments."""
+
+    def stand_in(self, principal_id: str, template_key: str, at: datetime) -> str | None:
+        """Who acts for this person on new tasks of this template now (out of office)."""
+        ...
 
     def principal(self, principal_id: str) -> Principal | None: ...
 
@@ -110,6 +145,10 @@ class InMemoryDirectory:
     _by_role: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _by_position: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _by_identity: dict[str, str] = field(default_factory=dict, repr=False)
+    delegations: list[Delegation] = field(default_factory=list)
+
+    def stand_in(self, principal_id: str, template_key: str, at: datetime) -> str | None:
+        return stand_in_of(self.delegations, principal_id, template_key, at)
 
     @classmethod
     def of(

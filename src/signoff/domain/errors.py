@@ -183,6 +183,13 @@ class ActionNotAllowed(Forbidden):
     code = "action_not_allowed"
 
 
+class ExternallyDecided(Forbidden):
+    """The request is mirrored from another system (WeCom, ...) and decided there: Signoff
+    records its decisions but takes none itself (comments and CCs are still welcome)."""
+
+    code = "externally_decided"
+
+
 # ---- conflicts -----------------------------------------------------------------------
 
 
@@ -214,6 +221,12 @@ class NodeAlreadyDecided(Conflict):
 
 class TakeBackTooLate(Conflict):
     code = "take_back_too_late"
+
+
+class TimerNotDue(Conflict):
+    """The task has no timeout due now (already acted on, re-armed, or fired by another worker)."""
+
+    code = "timer_not_due"
 
 
 class VersionConflict(Conflict):

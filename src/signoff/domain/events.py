@@ -75,6 +75,15 @@ class InstanceSubmitted(Event):
 
 
 @dataclass(slots=True, kw_only=True)
+class ExternalLinked(Event):
+    """The instance mirrors a request decided in another system (WeCom, ...): Signoff
+    records what happens there and refuses to decide it itself (`signoff.domain.mirror`)."""
+
+    source: str  # "wecom:<corp id>"
+    external_id: str  # the request's id there (WeCom's SpNo)
+
+
+@dataclass(slots=True, kw_only=True)
 class InstanceResubmitted(Event):
     form: dict[str, Any]
     choices: Choices
@@ -264,6 +273,19 @@ class ApproverRemoved(Event):
 @dataclass(slots=True, kw_only=True)
 class TaskRead(Event):
     task_id: str
+
+
+@dataclass(slots=True, kw_only=True)
+class TaskTimedOut(Event):
+    """A task's timeout fired (by the timer worker, so `actor` is None). `action` is the
+    node's timeout action; a reminder re-arms the timer (`due_at`) until `repeat` is
+    reached; an escalation moves the task to `to`, the assignee's department head."""
+
+    task_id: str
+    action: str
+    reminders: int
+    due_at: datetime | None = None
+    to: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)

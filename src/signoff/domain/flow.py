@@ -115,6 +115,7 @@ class Timeout:
     action: TimeoutAction
     repeat: int
     working_time: bool
+    days: int = 0  # the "days" part of `after`: in working time, each is one working day
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,11 +470,13 @@ class _FlowParser:
             return None
         after = data.obj("after", ("days", "hours", "minutes"))
         delta = timedelta()
+        days = 0
         if after is None:
             data.problem("after", "required", "how long before the timeout fires")
         else:
+            days = after.integer("days", 0, minimum=0)
             delta = timedelta(
-                days=after.integer("days", 0, minimum=0),
+                days=days,
                 hours=after.integer("hours", 0, minimum=0),
                 minutes=after.integer("minutes", 0, minimum=0),
             )
@@ -483,7 +486,11 @@ class _FlowParser:
         if not data.has("action"):
             data.problem("action", "required", "what happens at the timeout")
         return Timeout(
-            delta, action, data.integer("repeat", 1, minimum=1), data.boolean("working_time", False)
+            delta,
+            action,
+            data.integer("repeat", 1, minimum=1),
+            data.boolean("working_time", False),
+            days,
         )
 
     def vote(self, obj: Obj) -> Vote | None:

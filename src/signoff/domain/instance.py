@@ -16,14 +16,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from signoff.domain.aggregate import Task
-from signoff.domain.assignees import Applicant, check_choice, check_known
+from signoff.domain.assignees import Applicant, check_choice, check_known, heads_above
 from signoff.domain.commands import (
+    SYSTEM,
     AddApprovers,
     AddComment,
     Approve,
     Cc,
     Command,
     Delegate,
+    FireTimeout,
     HandOver,
     MarkRead,
     Reject,
@@ -43,6 +45,7 @@ from signoff.domain.errors import (
     ActionNotAllowed,
     CommandInvalid,
     CommentRequired,
+    ExternallyDecided,
     FieldNotWritable,
     FormInvalid,
     InstanceFinished,
@@ -56,6 +59,7 @@ from signoff.domain.errors import (
     NotYourTurn,
     TakeBackTooLate,
     TaskAlreadyDone,
+    TimerNotDue,
     UnknownNode,
     UnknownTask,
 )
@@ -70,7 +74,6 @@ from signoff.domain.events import (
     FormEdited,
     InstanceResubmitted,
     InstanceReturned,
-    InstanceSubmitted,
     InstanceTerminated,
     InstanceWithdrawn,
     NodesReset,
@@ -82,12 +85,14 @@ from signoff.domain.events import (
     TaskRead,
     TaskRejected,
     TaskReturned,
+    TaskTimedOut,
     TaskTransferred,
     Urged,
 )
-from signoff.domain.flow import ROOT, ApproverNode, CcWhen, Mode, RuleKind
+from signoff.domain.flow import ROOT, ApproverNode, CcWhen, Mode, RuleKind, TimeoutAction
 from signoff.domain.forms import merge_edits, validate_form
-from signoff.domain.navigation import Env, FlowRunner
+from signoff.domain.mirror import MirrorExternal, Mirroring
+from signoff.domain.navigation import Env
 from signoff.domain.preview import choices_needed
 from signoff.domain.states import CancelReason, InstanceStatus, NodeStatus, TaskKind, TaskStatus
 from signoff.domain.templates import Resubmit as ResubmitPolicy
@@ -96,7 +101,7 @@ from signoff.domain.templates import Template
 MAX_COMMENT = 2000
 
 
-class Instance(FlowRunner):
+class Instance(Mirroring):
     @classmethod
     def new(cls, instance_id: str, template: Template, applicant_id: str) -> Instance:
         """A request not yet saved: version 0, status draft, no events."""
@@ -135,7 +140,15 @@ class Instance(FlowRunner):
         handler = _HANDLERS.get(type(command))
         if handler is None:
             raise CommandInvalid(f"unknown command {type(command).__name__}")
-        return self._command(command.actor, env, lambda: handler(self, command))
+        if self.external is not None and type(command) not in _ON_MIRRORED:
+            raise ExternallyDecided(
+                f"instance {self.id} mirrors {self.external[1]} of {self.external[0]} and is "
+                "decided there; comment or CC here instead",
+                instance_id=self.id,
+                source=self.external[0],
+            )
+        actor = None if command.actor == SYSTEM else command.actor
+        return self._command(actor, env, lambda: handler(self, command))
 
     def _command(self, actor: str | None, env: Env, run: Callable[[], None]) -> list[Event]:
         saved = (self.seq, self.version, self.updated_at, self.undo)
@@ -186,7 +199,7 @@ class Instance(FlowRunner):
     def _my_turn(self, task_id: str, actor: str) -> Task:
         """The actor's task, which must be their turn now."""
         task = self._task(task_id)
-        if task.assignee != actor:
+        if actor not in (task.assignee, task.on_behalf_of):  # the absent may still act
             raise NotAssignee(f"task {task_id} is not {actor}'s", task_id=task_id, actor=actor)
         self._require_status(InstanceStatus.PENDING)
         if task.status is TaskStatus.PENDING:
@@ -282,21 +295,7 @@ class Instance(FlowRunner):
         title = self.template.title_for(
             person, dept.name if dept else "", form, cmd.serial, self._env.now
         )
-        self._emit(
-            InstanceSubmitted,
-            template_key=self.template.key,
-            template_version=self.template.version,
-            applicant_id=person.id,
-            applicant_name=person.name,
-            department_id=person.department_id,
-            department_ids=tuple(sorted(applicant.department_ids)),
-            roles=tuple(sorted(person.roles)),
-            position=person.position,
-            form=form,
-            serial=cmd.serial,
-            title=title,
-            choices=choices,
-        )
+        self._emit_submitted(person, form, cmd.serial, title, choices)
         self._send_cc_when(CcWhen.START)
         self._run([(ROOT, 0)])
 
@@ -606,6 +605,37 @@ class Instance(FlowRunner):
             comment=comment,
         )
 
+    def fire_timeout(self, cmd: FireTimeout) -> None:
+        """A timeout is due: remind (re-armed until `repeat`), approve, reject or escalate.
+        Exactly once: it must be due now, and firing it moves or clears the due time, so a
+        second worker firing the same timer gets `TimerNotDue`."""
+        task = self._task(cmd.task_id)
+        node = self._node_of(task)
+        now = self._env.now
+        due = task.due_at
+        if task.status is not TaskStatus.PENDING or due is None or due > now or not node.timeout:
+            raise TimerNotDue(f"task {task.id} has no timeout due at {now}", task_id=task.id)
+        action = node.timeout.action
+        if action is TimeoutAction.REMIND:
+            sent = task.reminders + 1
+            again = self._due(node) if sent < node.timeout.repeat else None
+            self._emit(TaskTimedOut, task_id=task.id, action=action, reminders=sent, due_at=again)
+            return
+        head = None
+        if action is TimeoutAction.ESCALATE:
+            person = self._env.directory.principal(task.assignee)
+            dept = person.department_id if person else None
+            head = next(iter(heads_above(self._env.directory, dept, task.assignee)), None)
+        self._emit(TaskTimedOut, task_id=task.id, action=action, reminders=task.reminders, to=head)
+        if action is TimeoutAction.AUTO_APPROVE:
+            self._emit(TaskApproved, task_id=task.id, auto="timeout")
+            self._after_decision(task)
+        elif action is TimeoutAction.AUTO_REJECT:
+            self._emit(TaskRejected, task_id=task.id, auto="timeout")
+            self._after_decision(task)
+        elif head is not None:  # no head to escalate to: the timer just stops
+            self._move(task, head, None, handover=False)
+
     def mark_read(self, cmd: MarkRead) -> None:
         task = self._task(cmd.task_id)
         if task.assignee != cmd.actor:
@@ -633,4 +663,9 @@ _HANDLERS: dict[type[Command], Callable[[Instance, Any], None]] = {
     AddComment: Instance.add_comment,
     Urge: Instance.urge,
     MarkRead: Instance.mark_read,
+    FireTimeout: Instance.fire_timeout,
+    MirrorExternal: Instance.mirror,
 }
+
+#: what a request mirrored from another system still takes here (signoff.domain.mirror)
+_ON_MIRRORED = frozenset({MirrorExternal, AddComment, Cc, MarkRead})

@@ -18,14 +18,16 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from signoff.domain.aggregate import InstanceState, NodeRun, Task
-from signoff.domain.assignees import active, on_applicant, resolve
+from signoff.domain.assignees import Applicant, active, on_applicant, resolve
 from signoff.domain.conditions import Facts
-from signoff.domain.directory import Directory
+from signoff.domain.directory import Directory, Principal
 from signoff.domain.events import (
     CcSent,
+    Choices,
     Event,
     InstanceApproved,
     InstanceRejected,
+    InstanceSubmitted,
     NodeCompleted,
     NodeEntered,
     RouteFinished,
@@ -53,6 +55,9 @@ from signoff.domain.templates import Dedup
 class WorkCalendar(Protocol):
     """Adds a duration counted in working time (working hours, weekends, holidays)."""
 
+    @property
+    def day_length(self) -> timedelta: ...
+
     def add(self, start: datetime, duration: timedelta) -> datetime: ...
 
 
@@ -75,17 +80,43 @@ class FlowRunner(InstanceState):
     # ---- emitting -----------------------------------------------------------------------
 
     def _emit(self, cls: type[Event], **fields: Any) -> Any:
-        event = cls(
-            instance_id=self.id,
-            seq=self.seq,
-            version=self._cmd_version,
-            at=self._env.now,
-            actor=self._actor,
-            **fields,
-        )
+        """Record and apply an event of the running command. It happens now, by the
+        command's actor, unless `at` / `actor` say otherwise (a mirrored decision keeps
+        the time and the person of the system it happened in)."""
+        fields.setdefault("at", self._env.now)
+        fields.setdefault("actor", self._actor)
+        event = cls(instance_id=self.id, seq=self.seq, version=self._cmd_version, **fields)
         self.apply(event)
         self._out.append(event)
         return event
+
+    def _emit_submitted(
+        self,
+        person: Principal,
+        form: dict[str, Any],
+        serial: str,
+        title: str,
+        choices: Choices | None = None,
+        **when: Any,  # `at` / `actor` when they are not now and the command's actor
+    ) -> None:
+        """The instance starts: who applied, from where, with which form (one place)."""
+        applicant = Applicant.of(person, self._env.directory)
+        self._emit(
+            InstanceSubmitted,
+            **when,
+            template_key=self.template.key,
+            template_version=self.template.version,
+            applicant_id=person.id,
+            applicant_name=person.name,
+            department_id=person.department_id,
+            department_ids=tuple(sorted(applicant.department_ids)),
+            roles=tuple(sorted(person.roles)),
+            position=person.position,
+            form=form,
+            serial=serial,
+            title=title,
+            choices=choices or {},
+        )
 
     def _new_task_id(self) -> str:
         return f"{self.id}.t{self.task_counter + 1}"
@@ -99,8 +130,11 @@ class FlowRunner(InstanceState):
         if node.timeout is None:
             return None
         now = self._env.now
-        if node.timeout.working_time and self._env.calendar is not None:
-            return self._env.calendar.add(now, node.timeout.after)
+        calendar = self._env.calendar
+        if node.timeout.working_time and calendar is not None:
+            days = node.timeout.days  # in working time a day is a working day's hours
+            after = node.timeout.after - timedelta(days=days) + calendar.day_length * days
+            return calendar.add(now, after)
         return now + node.timeout.after
 
     # ---- walking the tree --------------------------------------------------------------
@@ -226,15 +260,18 @@ class FlowRunner(InstanceState):
         sequential = node.mode is Mode.SEQUENTIAL
         for i, person in enumerate(people):
             status = TaskStatus.WAITING if sequential and i else TaskStatus.PENDING
+            stand_in = self._env.directory.stand_in(person, self.template.key, self._env.now)
+            absent = stand_in is not None and stand_in not in people
             self._emit(
                 TaskCreated,
                 task_id=self._new_task_id(),
                 node_id=node.id,
                 lane=0 if sequential else i,
                 position=i if sequential else 0,
-                assignee=person,
+                assignee=stand_in if absent else person,
                 status=status,
                 kind=kind,
+                on_behalf_of=person if absent else None,
                 due_at=due if status is TaskStatus.PENDING else None,
             )
         run = self.nodes[node.id]

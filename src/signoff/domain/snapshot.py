@@ -85,6 +85,7 @@ _STATE = (
     "cc",
     "resume_nodes",
     "undo",
+    "external",
 )
 
 

@@ -67,6 +67,23 @@ class Initiators:
         )
 
 
+class HookPolicy(StrEnum):
+    REFUSE = "refuse"  # the hook did not answer: refuse the action
+    PROCEED = "proceed"  # the hook did not answer: go on, and record that it failed
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationHook:
+    """An app URL asked before submit and before the final approval; it may refuse with a
+    message the person sees (docs/templates.md)."""
+
+    url: str
+    on_submit: bool
+    on_final_approval: bool
+    timeout_seconds: float
+    on_error: HookPolicy
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     initiators: Initiators
@@ -78,6 +95,7 @@ class Settings:
     dedup: Dedup
     allow_withdraw: bool
     allow_take_back: bool
+    validation: ValidationHook | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +155,7 @@ _SETTINGS_KEYS = (
     "dedup",
     "allow_withdraw",
     "allow_take_back",
+    "validation",
 )
 
 
@@ -185,6 +204,30 @@ def _settings(obj: Obj | None, key: str, form: FormSchema | None) -> Settings:
         dedup=s.choice("dedup", Dedup, Dedup.OFF),
         allow_withdraw=s.boolean("allow_withdraw", True),
         allow_take_back=s.boolean("allow_take_back", True),
+        validation=_validation(s),
+    )
+
+
+def _validation(s: Obj) -> ValidationHook | None:
+    hook = s.obj("validation", ("url", "on", "timeout_seconds", "on_error"))
+    if hook is None:
+        return None
+    url = hook.string("url", "")
+    if not url.startswith(("http://", "https://")):
+        hook.problem("url", "format", "an http:// or https:// URL")
+    moments = hook.strings("on") or ("submit", "final_approval")
+    for i, moment in enumerate(moments):
+        if moment not in ("submit", "final_approval"):
+            hook.problem(f"on[{i}]", "enum", "submit or final_approval")
+    seconds = hook.integer("timeout_seconds", 5, minimum=1)
+    if seconds > 30:
+        hook.problem("timeout_seconds", "max", "at most 30 seconds")
+    return ValidationHook(
+        url,
+        "submit" in moments,
+        "final_approval" in moments,
+        float(seconds),
+        hook.choice("on_error", HookPolicy, HookPolicy.REFUSE),
     )
 
 

@@ -59,7 +59,7 @@ def field_access(caller: Caller, instance: Instance) -> dict[str, Access] | None
         or person in instance.template.settings.admins
     ):
         return None
-    nodes = {t.node_id for t in instance.tasks.values() if t.assignee == person}
+    nodes = {t.node_id for t in instance.tasks.values() if person in (t.assignee, t.on_behalf_of)}
     out: dict[str, Access] = {}
     for path in instance.template.form.paths():
         best = Access.HIDDEN if nodes else Access.READ

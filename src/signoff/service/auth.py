@@ -61,9 +61,12 @@ class Caller:
             raise NotAdmin("only administrators may do this")
 
     def require_person(self) -> str:
-        if self.principal_id is None:
-            raise Forbidden("this needs a signed-in person, not an app")
-        return self.principal_id
+        """Who acts: the signed-in person, or the principal an app acts as (its tasks)."""
+        if self.principal_id is not None:
+            return self.principal_id
+        if self.app is not None and self.app.acts_as:
+            return self.app.acts_as
+        raise Forbidden("this needs a signed-in person (or an app that acts as one)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +174,15 @@ def refresh(uow: UnitOfWork, clock: Clock, issuer: TokenIssuer, refresh_token: s
 
 
 def create_app(
-    uow: UnitOfWork, clock: Clock, name: str, templates: tuple[str, ...] = ()
+    uow: UnitOfWork,
+    clock: Clock,
+    name: str,
+    templates: tuple[str, ...] = (),
+    acts_as: str | None = None,
 ) -> tuple[App, str]:
-    """A new app and its API key (returned once, never stored in clear)."""
+    """A new app and its API key (returned once, never stored in clear). With `acts_as`,
+    the app may act on the tasks of that principal (a system account of the directory)
+    in its templates' instances: seed 002's asynchronous callbacks."""
     if not name.strip():
         raise Invalid("an app needs a name")
     key = API_KEY_PREFIX + secrets.token_urlsafe(30)
@@ -181,7 +190,9 @@ def create_app(
     with uow:
         for template_key in templates:
             uow.templates.get(template_key)  # UnknownTemplate for a key nobody published
-        uow.accounts.add_app(app_id, name.strip(), _digest(key), key[:10], clock.now())
+        if acts_as is not None:
+            require_principal(uow.directory, acts_as)
+        uow.accounts.add_app(app_id, name.strip(), _digest(key), key[:10], clock.now(), acts_as)
         for template_key in templates:
             uow.accounts.grant_template(app_id, template_key)
         app = uow.accounts.get_app(app_id)

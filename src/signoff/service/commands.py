@@ -16,30 +16,39 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from signoff.domain.commands import Command, HandOver, SaveDraft, Submit
 from signoff.domain.errors import (
+    Conflict,
     FormInvalid,
     IdempotencyKeyReused,
+    Invalid,
     InvalidTransition,
     NotApplicant,
     Problem,
     SignoffError,
     VersionConflict,
 )
-from signoff.domain.events import Event
+from signoff.domain.events import (
+    Event,
+    InstanceApproved,
+    InstanceResubmitted,
+    InstanceSubmitted,
+)
 from signoff.domain.instance import Instance
 from signoff.domain.navigation import Env
-from signoff.domain.templates import Template
+from signoff.domain.templates import HookPolicy, Template
 from signoff.service.access import access_instance
 from signoff.service.auth import Caller
 from signoff.service.ids import new_id
-from signoff.service.ports import Clock, UnitOfWork
+from signoff.service.ports import Clock, UnitOfWork, ValidationHooks
 
 MAX_FORM_BYTES = 256 * 1024
+log = logging.getLogger("signoff.service")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +139,7 @@ def act(
     expected_version: int | None = None,
     idempotency_key: str | None = None,
     viewer: Caller | None = None,
+    hooks: ValidationHooks | None = None,
 ) -> Outcome:
     """Run a command on an existing instance. With a `viewer`, an instance they may not
     see is "not found" before anything else is checked."""
@@ -154,7 +164,8 @@ def act(
             )
         if isinstance(command, Submit):
             command = _with_serial(uow, clock, instance.template, command)
-        events = instance.execute(command, Env(clock.now(), uow.directory))
+        events = instance.execute(command, Env(clock.now(), uow.directory, uow.calendar.get()))
+        _ask_hooks(hooks, instance, events, command.actor)
         if events:
             uow.instances.save(instance, events)
         outcome = Outcome.of(instance, events)
@@ -195,6 +206,7 @@ def start(
     submit: bool = True,
     instance_id: str | None = None,
     idempotency_key: str | None = None,
+    hooks: ValidationHooks | None = None,
 ) -> Outcome:
     """A new request on the newest version of a template: submitted, or saved as a draft."""
     _check_size(form)
@@ -214,6 +226,7 @@ def start(
             instance_id or new_id(),
             idempotency_key,
             fingerprint,
+            hooks,
         )
     except Exception as error:
         if idempotency_key is None or not _is_duplicate_key(error):
@@ -241,6 +254,7 @@ def _start(
     instance_id: str,
     key: str | None,
     fingerprint: str,
+    hooks: ValidationHooks | None,
 ) -> Outcome:
     with uow:
         replay = _replayed(uow, actor, key, fingerprint)
@@ -255,7 +269,8 @@ def _start(
             )
         else:
             command = SaveDraft(actor=actor, form=form)
-        events = instance.execute(command, Env(clock.now(), uow.directory))
+        events = instance.execute(command, Env(clock.now(), uow.directory, uow.calendar.get()))
+        _ask_hooks(hooks, instance, events, actor)
         uow.instances.add(instance, events)
         outcome = Outcome.of(instance, events)
         _remember(uow, clock, actor, key, fingerprint, outcome)
@@ -284,7 +299,11 @@ def copy_request(
             )
         template = uow.templates.get(source.template.key)
         copy, events = Instance.copy_of(
-            source, new_instance_id or new_id(), template, actor, Env(clock.now(), uow.directory)
+            source,
+            new_instance_id or new_id(),
+            template,
+            actor,
+            Env(clock.now(), uow.directory, uow.calendar.get()),
         )
         uow.instances.add(copy, events)
         uow.commit()
@@ -309,3 +328,61 @@ def hand_over(
         except SignoffError as error:  # e.g. the successor already holds a task there
             outcomes.append(error)
     return outcomes
+
+
+class ValidationRefused(Invalid):
+    """The template's validation hook (an app) refused; its message is for the person."""
+
+    code = "validation_refused"
+
+
+class ValidationUnavailable(Conflict):
+    """The validation hook did not answer and the template says to refuse then."""
+
+    code = "validation_unavailable"
+
+
+def _ask_hooks(
+    hooks: ValidationHooks | None, instance: Instance, events: list[Event], actor: str
+) -> None:
+    """The template's validation hook, asked inside the command's transaction once the
+    domain has decided: a refusal rolls the submission or final approval back."""
+    if hooks is None or instance.template.settings.validation is None:
+        return
+    if any(isinstance(e, (InstanceSubmitted, InstanceResubmitted)) for e in events):
+        _validate(hooks, instance.template, "submit", instance, actor)
+    if any(isinstance(e, InstanceApproved) for e in events):
+        _validate(hooks, instance.template, "final_approval", instance, actor)
+
+
+def _validate(
+    hooks: ValidationHooks, template: Template, moment: str, instance: Instance, actor: str
+) -> None:
+    hook = template.settings.validation
+    if hook is None or not (hook.on_submit if moment == "submit" else hook.on_final_approval):
+        return
+    payload = {
+        "moment": moment,
+        "template": template.key,
+        "template_version": template.version,
+        "instance_id": instance.id,
+        "applicant": instance.applicant_id,
+        "actor": actor,
+        "form": instance.form,
+    }
+    answer = hooks.ask(hook, moment, payload)
+    if answer.error is not None:
+        if hook.on_error is HookPolicy.PROCEED:
+            log.warning(
+                "validation hook of %s failed (%s); going on as the template says",
+                template.key,
+                answer.error,
+                extra={"instance_id": instance.id, "moment": moment},
+            )
+            return
+        raise ValidationUnavailable(
+            f"the check of {template.key} did not answer ({answer.error}); try again later",
+            template_key=template.key,
+        )
+    if not answer.allowed:
+        raise ValidationRefused(answer.message or "refused by the business system", moment=moment)

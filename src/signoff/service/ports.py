@@ -8,10 +8,11 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from signoff.domain.calendar import WorkingCalendar
 from signoff.domain.directory import Department, Directory, Principal
 from signoff.domain.events import Event
 from signoff.domain.instance import Instance
-from signoff.domain.templates import Template
+from signoff.domain.templates import Template, ValidationHook
 from signoff.service.readmodel import Queries
 
 
@@ -117,6 +118,7 @@ class App:
     created_at: datetime
     revoked_at: datetime | None
     templates: frozenset[str]  # template keys it owns
+    acts_as: str | None = None  # the principal whose tasks it may act on (callbacks in)
 
 
 class AccountStore(Protocol):
@@ -132,7 +134,15 @@ class AccountStore(Protocol):
 
     def use_refresh(self, token_hash: str, now: datetime) -> str | None: ...
 
-    def add_app(self, app_id: str, name: str, key_hash: str, prefix: str, at: datetime) -> None: ...
+    def add_app(
+        self,
+        app_id: str,
+        name: str,
+        key_hash: str,
+        prefix: str,
+        at: datetime,
+        acts_as: str | None = None,
+    ) -> None: ...
 
     def app_by_key(self, key_hash: str) -> App | None: ...
 
@@ -143,6 +153,44 @@ class AccountStore(Protocol):
     def revoke_app(self, app_id: str, at: datetime) -> bool: ...
 
     def grant_template(self, app_id: str, template_key: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HookAnswer:
+    """What a template's validation hook said: allowed or not (with the message the person
+    sees), or `error` when it did not answer properly (timeout, 5xx, not JSON)."""
+
+    allowed: bool
+    message: str = ""
+    error: str | None = None
+
+
+class ValidationHooks(Protocol):
+    def ask(self, hook: ValidationHook, moment: str, payload: dict[str, Any]) -> HookAnswer:
+        """POST the payload to the hook's URL and read its answer (never raises)."""
+        ...
+
+
+class CalendarStore(Protocol):
+    def get(self) -> WorkingCalendar | None:
+        """The work calendar timeouts count working time in (None: none is set)."""
+        ...
+
+    def document(self) -> dict[str, Any] | None: ...
+
+    def put(self, calendar: WorkingCalendar, by: str | None, at: datetime) -> None: ...
+
+
+class ExternalLinks(Protocol):
+    """Which instance mirrors which request of another system (signoff.domain.mirror)."""
+
+    def get(self, source: str, external_id: str) -> str | None: ...
+
+    def add(
+        self, source: str, external_id: str, instance_id: str, app_id: str | None, at: datetime
+    ) -> None:
+        """Link them; the store refuses a second link of the same request (a race lost)."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -169,6 +217,12 @@ class UnitOfWork(Protocol):
 
     @property
     def queries(self) -> Queries: ...
+
+    @property
+    def calendar(self) -> CalendarStore: ...
+
+    @property
+    def external_links(self) -> ExternalLinks: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -26,6 +26,7 @@ class InstanceView:
     timeline: list[TimelineEntry]
     actions: list[str]
     names: dict[str, str]
+    writable: list[str]
 
     def task(self, task: Task) -> dict[str, Any]:
         node = self.instance.template.flow.node(task.node_id)
@@ -79,6 +80,11 @@ class InstanceView:
                 for e in self.timeline
             ],
             "actions": self.actions,
+            "writable": self.writable,
+            "names": self.names,
+            "external": (
+                {"source": inst.external[0], "id": inst.external[1]} if inst.external else None
+            ),
         }
 
 
@@ -89,6 +95,9 @@ def actions_for(caller: Caller, instance: Instance) -> list[str]:
     out: list[str] = []
     if person is None:
         return out
+    if instance.external is not None:  # mirrored: decided in the other system, talked about here
+        talks = person in instance.participants() or person in settings.admins
+        return ["comment", "cc"] if talks else []
     if person == instance.applicant_id:
         if status is InstanceStatus.DRAFT:
             out += ["save_draft", "submit"]
@@ -101,7 +110,7 @@ def actions_for(caller: Caller, instance: Instance) -> list[str]:
     template_admin = person in settings.admins
     if status is InstanceStatus.PENDING and (person == instance.applicant_id or template_admin):
         out.append("urge")
-    mine = [t for t in instance.pending_tasks() if t.assignee == person]
+    mine = [t for t in instance.pending_tasks() if person in (t.assignee, t.on_behalf_of)]
     if mine and status is InstanceStatus.PENDING:
         out += ["approve", "reject", "return", "transfer"]
         if any(t.kind is not TaskKind.DELEGATED for t in mine):
@@ -141,6 +150,8 @@ def instance_view(uow: UnitOfWork, caller: Caller, instance_id: str) -> Instance
         instance = access_instance(uow, caller, instance_id)
         timeline = uow.queries.timeline(instance_id)
         people = {t.assignee for t in instance.tasks.values()} | {instance.applicant_id}
+        people |= {t.on_behalf_of for t in instance.tasks.values() if t.on_behalf_of}
+        people |= set(instance.cc) | {e.actor for e in timeline if e.actor}
         names = {}
         for person in people:
             found = uow.directory.principal(person)
@@ -153,4 +164,19 @@ def instance_view(uow: UnitOfWork, caller: Caller, instance_id: str) -> Instance
         _redact_timeline(timeline, instance, access),
         actions_for(caller, instance),
         names,
+        writable_fields(caller, instance),
     )
+
+
+def writable_fields(caller: Caller, instance: Instance) -> list[str]:
+    """The form fields the caller may edit when approving their pending task now."""
+    person = caller.principal_id
+    out: set[str] = set()
+    if instance.external is not None:  # mirrored: nobody approves it here
+        return []
+    for task in instance.pending_tasks():
+        if person in (task.assignee, task.on_behalf_of) and task.kind is not TaskKind.DELEGATED:
+            node = instance.template.flow.approver(task.node_id)
+            if node is not None:
+                out |= {p for p, a in node.permissions.items() if a is Access.WRITE}
+    return sorted(out)

@@ -74,10 +74,23 @@ class SqlAccountStore:
         ).scalar()
         return found
 
-    def add_app(self, app_id: str, name: str, key_hash: str, prefix: str, at: datetime) -> None:
+    def add_app(
+        self,
+        app_id: str,
+        name: str,
+        key_hash: str,
+        prefix: str,
+        at: datetime,
+        acts_as: str | None = None,
+    ) -> None:
         self.conn.execute(
             insert(apps).values(
-                id=app_id, name=name, key_hash=key_hash, key_prefix=prefix, created_at=at
+                id=app_id,
+                name=name,
+                key_hash=key_hash,
+                key_prefix=prefix,
+                created_at=at,
+                acts_as=acts_as,
             )
         )
 
@@ -105,6 +118,7 @@ class SqlAccountStore:
             row.created_at,  # type: ignore[attr-defined]
             row.revoked_at,  # type: ignore[attr-defined]
             keys,
+            row.acts_as,  # type: ignore[attr-defined]
         )
 
     def list_apps(self) -> list[App]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from signoff.domain.events import Event, event_to_dict, status_after
+from signoff.domain.events import Event, event_from_dict, event_to_dict, status_after
 from signoff.store.schema import audit, instances
 
 GENESIS = "0" * 64
@@ -50,7 +50,7 @@ def audit_rows(
     for event in events:
         after = status_after(event, status)
         data = event_to_dict(event)
-        for key in ("instance_id", "seq", "version", "at", "actor", "type"):
+        for key in ("instance_id", "seq", "at", "actor", "type"):
             data.pop(key, None)
         row: dict[str, Any] = {
             "instance_id": event.instance_id,
@@ -68,6 +68,26 @@ def audit_rows(
         rows.append(row)
         status = after
     return rows, prev
+
+
+def audit_events(conn: Connection, instance_id: str) -> list[Event]:
+    """An instance's events as the audit trail recorded them (in order)."""
+    rows = conn.execute(
+        select(audit).where(audit.c.instance_id == instance_id).order_by(audit.c.seq)
+    )
+    return [
+        event_from_dict(
+            {
+                **r.data,
+                "type": r.type,
+                "instance_id": r.instance_id,
+                "seq": r.seq,
+                "at": _iso(r.at),
+                "actor": r.actor,
+            }
+        )
+        for r in rows
+    ]
 
 
 def write_audit(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -41,6 +41,7 @@ class Database:
         # SQLite has one writer at a time: queue this process's writers on a lock instead
         # of letting them poll SQLite's busy handler (which sleeps, and spikes latency)
         self.write_lock = _writer_lock(self.url) if self.is_sqlite else None
+        self.commit_listeners: list[Callable[[], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -52,6 +53,25 @@ class Database:
         conn = self.engine.connect().execution_options(sqlite_begin="DEFERRED")
         with conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def writer(self) -> Iterator[Connection]:
+        """A write transaction outside the unit of work (the relay, deliveries, presence):
+        committed when the block ends without an error."""
+        lock = self.write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def committed(self) -> None:
+        """A command committed: wake whoever waits for new outbox rows (the relay)."""
+        for listener in list(self.commit_listeners):
+            listener()
 
     def dispose(self) -> None:
         self.engine.dispose()

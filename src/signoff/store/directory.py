@@ -6,11 +6,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from signoff.domain.directory import Department, Principal
+from signoff.domain.directory import Delegation, Department, Principal, stand_in_of
 from signoff.store.schema import (
+    delegations,
     department_heads,
     departments,
     directory_version,
@@ -34,6 +36,7 @@ class DirectoryCache:
     departments: dict[str, Department | None] = field(default_factory=dict)
     roles: dict[str, list[str]] = field(default_factory=dict)
     positions: dict[str, list[str]] = field(default_factory=dict)
+    delegations: list[Delegation] | None = None  # every one not revoked
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -65,6 +68,7 @@ class SqlDirectory:
                     cache.departments.clear()
                     cache.roles.clear()
                     cache.positions.clear()
+                    cache.delegations = None
                     cache.generation = current
             self._checked = True
         return cache
@@ -76,6 +80,37 @@ class SqlDirectory:
     @property
     def _departments(self) -> dict[str, Department | None]:
         return self._cache().departments
+
+    def stand_in(self, principal_id: str, template_key: str, at: datetime) -> str | None:
+        cache = self._cache()
+        found = cache.delegations
+        if found is None:
+            found = [
+                Delegation(
+                    r.id,
+                    r.principal_id,
+                    r.delegate_id,
+                    tuple(r.template_keys) if r.template_keys is not None else None,
+                    r.starts_at,
+                    r.ends_at,
+                )
+                for r in self.conn.execute(
+                    select(delegations).where(delegations.c.revoked_at.is_(None))
+                )
+            ]
+            cache.delegations = found
+        return stand_in_of(found, principal_id, template_key, at)
+
+    def bump(self) -> None:
+        """Directory data changed in this transaction: every process drops its cache."""
+        bumped = self.conn.execute(
+            update(directory_version)
+            .where(directory_version.c.id == 1)
+            .values(generation=directory_version.c.generation + 1)
+        )
+        if bumped.rowcount == 0:
+            self.conn.execute(insert(directory_version).values(id=1, generation=1))
+        self._shared = DirectoryCache()  # this transaction sees its own writes uncached
 
     def principal(self, principal_id: str) -> Principal | None:
         if principal_id in self._principals:
@@ -214,11 +249,4 @@ class SqlDirectory:
                         for i, h in enumerate(dept.head_ids)
                     ],
                 )
-        bumped = self.conn.execute(
-            update(directory_version)
-            .where(directory_version.c.id == 1)
-            .values(generation=directory_version.c.generation + 1)
-        )
-        if bumped.rowcount == 0:
-            self.conn.execute(insert(directory_version).values(id=1, generation=1))
-        self._shared = DirectoryCache()  # this transaction sees its own writes uncached
+        self.bump()

@@ -3,13 +3,13 @@
 Loading reads the instance row (`FOR UPDATE` on PostgreSQL; SQLite's `BEGIN IMMEDIATE`
 already holds the writer lock) and the instance's tasks. Saving updates the row with
 `WHERE version = <loaded version>`, writes only the tasks that changed, and appends one
-audit row and one outbox row per event, all in the caller's transaction.
+audit row per event and one outbox row per notice (`signoff.domain.notices`: the few
+events the outside world hears about), all in the caller's transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
@@ -17,8 +17,9 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from signoff.domain.aggregate import Task
 from signoff.domain.errors import UnknownInstance, VersionConflict
-from signoff.domain.events import Event, event_to_dict
+from signoff.domain.events import Event
 from signoff.domain.instance import Instance
+from signoff.domain.notices import Notice, notices_for
 from signoff.domain.snapshot import dump_state, load_instance
 from signoff.domain.states import CancelReason, TaskKind, TaskStatus
 from signoff.domain.templates import Template
@@ -41,6 +42,7 @@ _TASK_COLUMNS = (
     "auto",
     "cancel_reason",
     "read_at",
+    "reminders",
 )
 _UPDATABLE = tuple(c for c in _TASK_COLUMNS if c not in ("id", "node_id", "created_at"))
 
@@ -101,6 +103,7 @@ def task_from_row(row: Any) -> Task:
         auto=row.auto,
         cancel_reason=CancelReason(row.cancel_reason) if row.cancel_reason else None,
         read_at=row.read_at,
+        reminders=row.reminders,
     )
 
 
@@ -232,8 +235,9 @@ class SqlInstanceRepository:
                 ],
             )
         write_audit(self.conn, audit)
-        if events:
-            self.conn.execute(_insert_outbox, [_outbox_row(e) for e in events])
+        notices = notices_for(instance, events)
+        if notices:
+            self.conn.execute(_insert_outbox, [outbox_row(n) for n in notices])
         self._loaded[instance.id] = (
             instance.version,
             instance.status.value,
@@ -254,15 +258,15 @@ class SqlInstanceRepository:
         return sorted(self.conn.execute(query).scalars())
 
 
-def _outbox_row(event: Event) -> dict[str, Any]:
-    at: datetime = event.at
+def outbox_row(notice: Notice) -> dict[str, Any]:
+    """The outbox row of a notice (also for notices written outside a command: documents)."""
     return {
-        "event_id": event.id,
-        "instance_id": event.instance_id,
-        "type": event.type,
-        "payload": event_to_dict(event),
-        "created_at": at,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": at,
+        "event_id": notice.id,
+        "instance_id": notice.instance_id,
+        "template_key": notice.template_key,
+        "type": notice.type,
+        "at": notice.at,
+        "actor": notice.actor,
+        "audience": list(notice.audience),
+        "data": notice.data,
     }

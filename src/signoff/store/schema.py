@@ -7,7 +7,9 @@ Hot paths and the indexes that serve them:
 - CC'd to me: `ix_ccs_person` (principal_id, at, instance_id);
 - my requests: `ix_instances_applicant` (applicant_id, created_at, id);
 - an instance's tasks and audit trail: by instance id;
-- the outbox relay: `ix_outbox_pending` (status, next_attempt_at, id).
+- timers: `ix_tasks_due` (status, due_at);
+- the outbox relay: `ix_outbox_unrelayed` (id, only rows without a position); deliveries
+  due: `ix_deliveries_due`; a person's WebSocket feed: `feeds` (principal_id, position).
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -135,9 +139,11 @@ tasks = Table(
     Column("auto", String(32), nullable=True),
     Column("cancel_reason", String(32), nullable=True),
     Column("read_at", UTCDateTime, nullable=True),
+    Column("reminders", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_tasks_inbox", "assignee", "status", "created_at", "id"),
     Index("ix_tasks_done", "assignee", "acted_at", "id"),
     Index("ix_tasks_instance", "instance_id"),
+    Index("ix_tasks_due", "status", "due_at"),
 )
 
 ccs = Table(
@@ -173,15 +179,20 @@ outbox = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("event_id", String(80), nullable=False, unique=True),
     _id("instance_id", nullable=False),
+    Column("template_key", String(64), nullable=False),
     Column("type", String(40), nullable=False),
-    Column("payload", Json, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("status", String(16), nullable=False, default="pending"),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", UTCDateTime, nullable=False),
-    Column("delivered_at", UTCDateTime, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Index("ix_outbox_pending", "status", "next_attempt_at", "id"),
+    Column("at", UTCDateTime, nullable=False),
+    _id("actor", nullable=True),
+    Column("audience", Json, nullable=False),
+    Column("data", Json, nullable=False),
+    # set by the relay, gap-free and in commit order: what WebSocket clients resume from
+    Column("position", BigInteger, nullable=True, unique=True),
+    Index(
+        "ix_outbox_unrelayed",
+        "id",
+        sqlite_where=text("position IS NULL"),
+        postgresql_where=text("position IS NULL"),
+    ),
 )
 
 idempotency_keys = Table(
@@ -283,6 +294,7 @@ apps = Table(
     Column("key_prefix", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
+    _id("acts_as", nullable=True),  # the principal whose tasks it may act on
 )
 
 app_templates = Table(
@@ -291,4 +303,173 @@ app_templates = Table(
     _id("app_id", ForeignKey("apps.id"), primary_key=True),
     Column("template_key", String(64), primary_key=True),
     Index("ix_app_templates_key", "template_key"),
+)
+
+
+# ---- events out (the relay and its sinks; see signoff.events) ---------------------------
+
+relay_state = Table(
+    "relay_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("position", BigInteger, nullable=False),  # the last position given out
+)
+
+feeds = Table(  # who hears which relayed notice: what a reconnecting WebSocket replays
+    "feeds",
+    metadata,
+    _id("principal_id", primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+)
+
+deliveries = Table(  # one notice to one receiver of one sink, retried until delivered or dead
+    "deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("event_id", String(80), nullable=False),
+    _id("instance_id", nullable=False),
+    Column("sink", String(16), nullable=False),  # webhook | nats | mail
+    Column("target", String(200), nullable=False),  # endpoint id | app id | principal id
+    Column("status", String(16), nullable=False),  # pending | delivered | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),  # claimed by a worker until then
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("event_id", "sink", "target"),
+    Index("ix_deliveries_due", "sink", "status", "next_attempt_at", "id"),
+    Index("ix_deliveries_order", "sink", "target", "instance_id", "status", "id"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    _id(primary_key=True),
+    _id("app_id", ForeignKey("apps.id"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("event_types", Json, nullable=False),  # notice types, or ["*"]
+    Column("secrets", Json, nullable=False),  # [{"secret": "whsec_...", "expires_at": ...}]
+    Column("description", String(200), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime, nullable=True),
+    Index("ix_webhook_endpoints_app", "app_id"),
+)
+
+presence = Table(  # open WebSocket connections, per server node: who gets no e-mail
+    "presence",
+    metadata,
+    Column("node", String(64), primary_key=True),
+    _id("principal_id", primary_key=True),
+    Column("seen_at", UTCDateTime, nullable=False),
+)
+
+delegations = Table(  # out of office: new tasks of `principal_id` go to `delegate_id`
+    "delegations",
+    metadata,
+    _id(primary_key=True),
+    _id("principal_id", nullable=False),
+    _id("delegate_id", nullable=False),
+    Column("template_keys", Json, nullable=True),  # None: every template
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index("ix_delegations_principal", "principal_id", "ends_at"),
+)
+
+work_calendar = Table(  # the company's working hours, holidays and make-up days (one row)
+    "work_calendar",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("definition", Json, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    _id("updated_by", nullable=True),
+)
+
+
+# ---- documents: Word templates per template, documents made from approved requests --------
+
+document_templates = Table(  # signoff.documents: one per template key and first version
+    "document_templates",
+    metadata,
+    Column("template_key", String(64), primary_key=True),
+    Column("from_version", Integer, primary_key=True),  # the template version it applies from
+    Column("filename", String(200), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("placeholders", Json, nullable=False),  # sorted names
+    Column("generate", Boolean, nullable=False),  # made when a request is approved
+    Column("pdf", Boolean, nullable=False),  # also as PDF (LibreOffice)
+    Column("uploaded_at", UTCDateTime, nullable=False),
+    _id("uploaded_by", nullable=True),
+)
+
+documents = Table(  # one per approved request whose template makes one: pending, done, failed
+    "documents",
+    metadata,
+    _id(primary_key=True),
+    _id("instance_id", nullable=False),
+    Column("event_id", String(80), nullable=False, unique=True),  # the approval that asked
+    Column("template_key", String(64), nullable=False),
+    Column("from_version", Integer, nullable=False),  # which document template
+    Column("status", String(16), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("docx", LargeBinary, nullable=True),
+    Column("pdf", LargeBinary, nullable=True),
+    Column("pdf_wanted", Boolean, nullable=False),
+    Column("pdf_note", Text, nullable=True),  # why there is no PDF
+    Column("error", Json, nullable=True),  # {code, message, placeholders}
+    Column("attempts", Integer, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_documents_instance", "instance_id", "created_at"),
+    Index("ix_documents_status", "status", "id"),
+)
+
+document_state = Table(  # how far the document step has read the relayed outbox (one row)
+    "document_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+
+# ---- integrations: WeCom apps, mirrored requests, callback nonces -------------------------
+
+wecom_apps = Table(  # an app's WeCom callback settings (signoff.integrations.wecom)
+    "wecom_apps",
+    metadata,
+    _id("app_id", ForeignKey("apps.id"), primary_key=True),
+    Column("corp_id", String(64), nullable=False),
+    Column("token", String(64), nullable=False),  # secret: never returned by the API
+    Column("aes_key", String(64), nullable=False),  # secret: never returned by the API
+    Column("secret", String(200), nullable=True),  # the approval app's Secret: never returned
+    Column("users", String(16), nullable=False),  # how WeCom user ids map to principals
+    Column("templates", Json, nullable=False),  # WeCom TemplateId -> mapping
+    Column("updated_at", UTCDateTime, nullable=False),
+    _id("updated_by", nullable=True),
+    UniqueConstraint("corp_id"),
+)
+
+external_links = Table(  # instances mirrored from another system, by that system's id
+    "external_links",
+    metadata,
+    Column("source", String(80), primary_key=True),  # "wecom:<corp id>"
+    Column("external_id", String(80), primary_key=True),  # WeCom's SpNo
+    _id("instance_id", nullable=False, unique=True),
+    _id("app_id", nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+callback_nonces = Table(  # signed callbacks already accepted: replays are refused
+    "callback_nonces",
+    metadata,
+    Column("source", String(80), primary_key=True),  # the app whose callback it was
+    Column("nonce", String(64), primary_key=True),
+    Column("timestamp", String(20), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_callback_nonces_expires", "expires_at"),
 )

@@ -14,12 +14,17 @@ from types import TracebackType
 from sqlalchemy import Connection, RootTransaction
 
 from signoff.store.accounts import SqlAccountStore
+from signoff.store.calendar import SqlCalendarStore
 from signoff.store.counters import SqlIdempotencyStore, SqlSerialCounter
 from signoff.store.database import Database
+from signoff.store.delegations import SqlDelegationStore
 from signoff.store.directory import SqlDirectory, shared_cache
+from signoff.store.documents import SqlDocumentStore
 from signoff.store.instances import SqlInstanceRepository
+from signoff.store.integrations import SqlExternalLinks, SqlWecomApps
 from signoff.store.queries import SqlQueries
 from signoff.store.templates import SqlTemplateRepository
+from signoff.store.webhooks import SqlWebhookStore
 
 
 class SqlUnitOfWork:
@@ -31,6 +36,12 @@ class SqlUnitOfWork:
     directory: SqlDirectory
     accounts: SqlAccountStore
     queries: SqlQueries
+    webhooks: SqlWebhookStore
+    calendar: SqlCalendarStore
+    delegations: SqlDelegationStore
+    documents: SqlDocumentStore
+    external_links: SqlExternalLinks
+    wecom: SqlWecomApps
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -59,12 +70,19 @@ class SqlUnitOfWork:
         self.directory = SqlDirectory(self.conn, shared_cache(self.db.url))
         self.accounts = SqlAccountStore(self.conn)
         self.queries = SqlQueries(self.conn)
+        self.webhooks = SqlWebhookStore(self.conn)
+        self.calendar = SqlCalendarStore(self.conn, self.db.url)
+        self.delegations = SqlDelegationStore(self.conn, self.directory)
+        self.documents = SqlDocumentStore(self.conn)
+        self.external_links = SqlExternalLinks(self.conn)
+        self.wecom = SqlWecomApps(self.conn)
         return self
 
     def commit(self) -> None:
         assert self._tx is not None  # noqa: S101  # only inside `with`
         self._tx.commit()
         self._tx = None
+        self.db.committed()
 
     def __exit__(
         self,

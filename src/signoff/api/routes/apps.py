@@ -20,6 +20,7 @@ def _out(app: App) -> AppOut:
         created_at=app.created_at,
         revoked_at=app.revoked_at,
         templates=sorted(app.templates),
+        acts_as=app.acts_as,
     )
 
 
@@ -27,7 +28,7 @@ def _out(app: App) -> AppOut:
 def create(body: AppBody, who: CallerDep, svc: ServicesDep, response: Response) -> AppCreatedOut:
     """The API key is in this answer only; store it now."""
     who.require_admin()
-    app, key = create_app(svc.uow(), svc.clock, body.name, tuple(body.templates))
+    app, key = create_app(svc.uow(), svc.clock, body.name, tuple(body.templates), body.acts_as)
     response.headers["Location"] = f"/api/v1/apps/{app.id}"
     return AppCreatedOut(**_out(app).model_dump(), api_key=key)
 

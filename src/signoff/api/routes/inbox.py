@@ -84,6 +84,7 @@ def batch(
                     command,
                     idempotency_key=f"{key}:{task_id}" if key else None,
                     viewer=who,
+                    hooks=svc.hooks,
                 )
             results.append(
                 BatchResult(task_id=task_id, ok=True, status=200, outcome=outcome_out(outcome))

@@ -48,6 +48,7 @@ def create(
             choices=choices(body.choices),
             submit=not body.draft,
             idempotency_key=key,
+            hooks=svc.hooks,
         )
     response.headers["Location"] = f"/api/v1/instances/{outcome.instance_id}"
     response.headers["ETag"] = f'"{outcome.version}"'

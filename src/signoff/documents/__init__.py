@@ -1,0 +1,1 @@
+"""Documents generated from requests: Word templates with `$name` placeholders."""

@@ -1,0 +1,1 @@
+"""Other approval platforms flowing into Signoff (WeCom callbacks)."""
