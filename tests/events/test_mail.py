@@ -17,10 +17,18 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from signoff.domain.mirror import (
+    ExternalDecision,
+    ExternalStatus,
+    ExternalStep,
+    MirrorExternal,
+    Verdict,
+)
 from signoff.events.dispatcher import Dispatcher
 from signoff.service.clock import ManualClock
 from signoff.service.commands import start
 from signoff.service.directory_import import import_directory
+from signoff.service.mirror import mirror_external
 from signoff.store.database import Database
 from signoff.store.outbox import set_presence
 from signoff.store.schema import deliveries, outbox, principals
@@ -174,6 +182,37 @@ def test_someone_without_an_email_address_gets_no_mail(
     assert smtp.mails == []
     assert mail_deliveries(seeded) == []
     assert rows(seeded, outbox, outbox.c.type == "task.assigned")  # the notice itself exists
+
+
+def test_tasks_of_a_request_mirrored_from_wecom_are_not_mailed(
+    seeded: Database, clock: ManualClock, smtp: Inbox
+) -> None:
+    """Its approvers act in WeCom and WeCom tells them; a mail from Signoff would send them
+    to a page where they cannot act."""
+    dispatcher = mailer(seeded, clock, smtp.port)
+    waiting = ExternalStep(
+        "requesting_head", Verdict.PENDING, (ExternalDecision("u-lina", Verdict.PENDING),)
+    )
+    mirrored = mirror_external(
+        lambda: SqlUnitOfWork(seeded),
+        clock,
+        MirrorExternal(
+            source="wecom:ww-acme",
+            external_id="202611230001",
+            applicant="u-zhangsan",
+            submitted_at=clock.now(),
+            status=ExternalStatus.PENDING,
+            steps=(waiting,),
+        ),
+        template_key="purchase_contract",
+    )
+    assert [a for _, a, _ in mirrored.pending] == ["u-lina"]
+    submit_leave(seeded, clock, applicant="u-lina")  # a native task for u-lina's head
+    dispatcher.relay_once()
+    clock.advance(seconds=BATCH)
+    assert dispatcher.deliver_mail_once() == 1
+    assert smtp.to("lina@acme.example") == []
+    assert {d.target for d in mail_deliveries(seeded)} == {"u-zhouming"}
 
 
 def test_someone_whose_address_was_removed_while_their_mail_waited_gets_none(

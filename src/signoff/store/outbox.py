@@ -51,6 +51,13 @@ from signoff.store.schema import (
 MAIL_TYPES = frozenset({"task.assigned", "task.timed_out", "instance.urged"})
 
 
+def _mailed(row: Any) -> bool:
+    """Whether a notice goes out as e-mail to its offline audience: new tasks, reminders
+    and urges, except for a request mirrored from another system (WeCom), whose approvers
+    act there and hear about it there."""
+    return row.type in MAIL_TYPES and "external" not in (row.data or {})
+
+
 @dataclass(frozen=True, slots=True)
 class Routing:
     """What the relay needs to know about the sinks that are switched on."""
@@ -88,18 +95,12 @@ def relay(conn: Connection, now: datetime, routing: Routing, limit: int = 500) -
     """Give positions to committed, unrelayed notices and fan them out (in the caller's
     transaction; commit it to publish)."""
     last = _lock_position(conn)
+    columns = [outbox.c[n] for n in ("id", "event_id", "instance_id", "template_key", "type")]
+    columns.append(outbox.c.audience)
+    if routing.mail:  # a mirrored request's people act in the other system: no mail
+        columns.append(outbox.c.data)
     rows = conn.execute(
-        select(
-            outbox.c.id,
-            outbox.c.event_id,
-            outbox.c.instance_id,
-            outbox.c.template_key,
-            outbox.c.type,
-            outbox.c.audience,
-        )
-        .where(outbox.c.position.is_(None))
-        .order_by(outbox.c.id)
-        .limit(limit)
+        select(*columns).where(outbox.c.position.is_(None)).order_by(outbox.c.id).limit(limit)
     ).all()
     if not rows:
         return Relayed(0, 0)
@@ -150,7 +151,7 @@ def _deliveries(
             endpoints.setdefault(ep.app_id, []).append((ep.id, ep.event_types))
     mailable: set[str] = set()
     if routing.mail:
-        people = {p for r in rows if r.type in MAIL_TYPES for p in r.audience}
+        people = {p for r in rows if _mailed(r) for p in r.audience}
         if people:
             mailable = set(
                 conn.execute(
@@ -183,7 +184,7 @@ def _deliveries(
         if routing.nats:
             for app_id in owners.get(row.template_key, ["_"]):
                 add(row, "nats", app_id, now)
-        if row.type in MAIL_TYPES:
+        if routing.mail and _mailed(row):
             for person in row.audience:
                 if person in mailable:
                     add(row, "mail", person, now + routing.mail_batch)
