@@ -158,3 +158,41 @@ def test_designers_preview_a_template_against_a_running_request(api: Api, seeded
     assert "party_b" not in body["missing"]
     refused(api.as_("u-zhangsan").post(url), 403, "not_document_designer")
     refused(api.as_("u-wangwu").post(url), 404, "unknown_instance")
+
+
+def test_a_document_uploaded_after_the_approval_is_made_on_request(
+    api: Api, seeded: Database
+) -> None:
+    """The template's admin asks for it; it is queued, made by the worker, listed next to
+    nothing before; asking again makes a second one and keeps the first."""
+    instance_id = approve_contract(seeded, api.clock)
+    assert relay_and_generate(seeded, api.clock) == 0  # no template when it was approved
+    url = f"/api/v1/instances/{instance_id}/documents"
+    refused(api.as_("u-hejun").post(url), 404, "unknown_document_template")
+    ok(put_raw(api, contract_docx()))
+    assert ok(api.as_("u-zhangsan").get(url)) == []
+    pending = ok(api.as_("u-hejun").post(url), 202)
+    assert pending["status"] == "pending" and pending["docx"] is None
+    assert relay_and_generate(seeded, api.clock) == 1
+    api.clients.clear()  # the clock moved on: fresh access tokens
+    [made] = ok(api.as_("u-zhangsan").get(url))
+    assert made["id"] == pending["id"] and made["status"] == "done"
+    assert api.as_("u-zhangsan").get(made["docx"]).content.startswith(b"PK")
+    again = ok(api.as_(ADMIN).post(url), 202)
+    assert relay_and_generate(seeded, api.clock) == 1
+    api.clients.clear()
+    assert [d["id"] for d in ok(api.as_(ADMIN).get(url))] == [made["id"], again["id"]]
+    assert again["filename"] == made["filename"]
+
+
+def test_only_designers_make_documents_again_and_only_of_approved_requests(
+    api: Api, seeded: Database
+) -> None:
+    ok(put_raw(api, contract_docx()))
+    running = approve_contract(seeded, api.clock, until="committee")
+    api.clients.clear()
+    url = f"/api/v1/instances/{running}/documents"
+    refused(api.as_("u-hejun").post(url), 409, "instance_not_approved")
+    refused(api.as_("u-zhangsan").post(url), 403, "not_document_designer")
+    refused(api.as_("u-wangwu").post(url), 404, "unknown_instance")
+    assert ok(api.as_("u-zhangsan").get(url)) == []  # nothing was queued

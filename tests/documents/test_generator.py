@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from signoff.api.app import create_app
 from signoff.bootstrap import Services, build
 from signoff.documents.generator import generate_documents_once
-from signoff.documents.library import documents_of, download
+from signoff.documents.requested import documents_of, download
 from signoff.events.dispatcher import Dispatcher
 from signoff.service.clock import ManualClock
 from signoff.settings import Settings
-from signoff.store import documents as queue
+from signoff.store import document_queue as queue
 from signoff.store.database import Database
 from signoff.store.schema import documents
 from signoff.store.uow import SqlUnitOfWork

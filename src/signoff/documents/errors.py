@@ -23,12 +23,15 @@ Finding and showing documents (signoff.documents.library):
       UnknownDocument          unknown_document           no such document of the instance
     Forbidden
       DocumentHidden           document_hidden_fields     it holds fields hidden from the caller
-      NotDocumentDesigner      not_document_designer      preview: administrators, template admins
+      NotDocumentDesigner      not_document_designer      preview, make again: administrators,
+                                                          template admins, the owning app
+    Conflict
+      InstanceNotApproved      instance_not_approved      make again: only approved requests
 """
 
 from __future__ import annotations
 
-from signoff.domain.errors import Forbidden, Invalid, NotFound, Problem
+from signoff.domain.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 
 
 class DocumentInvalid(Invalid):
@@ -118,3 +121,9 @@ class NotDocumentDesigner(Forbidden):
     """Previewing a document against a request is for administrators and template admins."""
 
     code = "not_document_designer"
+
+
+class InstanceNotApproved(Conflict):
+    """Documents are made from approved requests only."""
+
+    code = "instance_not_approved"

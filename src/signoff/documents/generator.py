@@ -3,7 +3,7 @@
     made = generate_documents_once(db, clock)   # the dispatcher runs it every second
 
 Each step (1) queues a document for every approval the relay published since the last step
-whose template makes one (signoff.store.documents.discover: keyed by the approval's event
+whose template makes one (signoff.store.document_queue.discover: keyed by the approval's event
 id, so a notice is never queued twice however often it is read); (2) leases a few pending
 documents (`FOR UPDATE SKIP LOCKED` on PostgreSQL: two workers never make the same one at
 once); (3) renders each outside any transaction — the .docx, and the PDF when the template
@@ -31,7 +31,7 @@ from signoff.documents.values import document_values
 from signoff.domain.instance import Instance
 from signoff.domain.notices import document_notice
 from signoff.service.ports import Clock
-from signoff.store import documents as queue
+from signoff.store import document_queue as queue
 from signoff.store.database import Database
 from signoff.store.instances import outbox_row
 from signoff.store.schema import outbox

@@ -1,15 +1,12 @@
-"""Document templates per Signoff template, and the documents of a request: the use cases
-behind the API (upload, show, preview, list, download), each with its access rule.
+"""Document templates per Signoff template: the use cases behind the API (upload, show,
+download, preview against a request), each with its access rule. A request's own documents
+are signoff.documents.requested's.
 
 - Administrators upload a template's .docx (checked by `check_template`); it applies from a
   template version on (default: the newest), so running requests keep theirs.
 - Previewing a document against a request is for administrators, the template's admins
-  and the app that owns the template: it names every placeholder and which are missing.
-- A request's documents are listed to everyone who may see the request. Downloading one
-  also needs every field it fills to be visible to the caller: the document holds the
-  whole form, so an approver whose node hides a field that the document uses is refused
-  (`DocumentHidden`); the applicant, CC'd people, the template's admins, administrators
-  and the owning app always may.
+  and the app that owns the template (`require_designer`): it names every placeholder and
+  which are missing.
 """
 
 from __future__ import annotations
@@ -22,21 +19,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from signoff.documents.errors import (
-    DocumentHidden,
     NotDocumentDesigner,
-    UnknownDocument,
     UnknownDocumentTemplate,
 )
 from signoff.documents.render import preview
 from signoff.documents.validate import DEFAULT_LIMITS, Limits, check_template
 from signoff.documents.values import document_values
-from signoff.domain.forms import Access, FieldType
+from signoff.domain.forms import FieldType
 from signoff.domain.instance import Instance
 from signoff.domain.templates import Template
-from signoff.service.access import access_instance, field_access
+from signoff.service.access import access_instance
 from signoff.service.auth import Caller
 from signoff.service.ports import Clock
-from signoff.store.documents import Document, DocumentTemplate
+from signoff.store.documents import DocumentTemplate
 from signoff.store.uow import SqlUnitOfWork
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -185,17 +180,22 @@ def template_file(
     return found
 
 
+def require_designer(who: Caller, instance: Instance, doing: str) -> None:
+    """Administrators, the template's admins and apps may handle a request's documents."""
+    admins = instance.template.settings.admins
+    if not (who.is_admin or who.app is not None or who.principal_id in admins):
+        raise NotDocumentDesigner(
+            f"{doing} is for administrators and the template's admins",
+            instance_id=instance.id,
+        )
+
+
 def preview_for(uow: SqlUnitOfWork, who: Caller, instance_id: str) -> dict[str, Any]:
     """Every placeholder of the document template that applies to this request, and which
     ones the request cannot fill (yet: `instance.approved` waits for the approval)."""
     with uow:
         instance = access_instance(uow, who, instance_id)
-        admins = instance.template.settings.admins
-        if not (who.is_admin or who.app is not None or who.principal_id in admins):
-            raise NotDocumentDesigner(
-                "previewing documents is for administrators and the template's admins",
-                instance_id=instance_id,
-            )
+        require_designer(who, instance, "previewing documents")
         found = uow.documents.template_for(instance.template.key, instance.template.version)
         if found is None:
             raise UnknownDocumentTemplate(
@@ -215,92 +215,3 @@ def preview_for(uow: SqlUnitOfWork, who: Caller, instance_id: str) -> dict[str, 
         "repeated": list(report.repeated),
         "ok": report.ok,
     }
-
-
-def hidden_placeholders(
-    who: Caller, instance: Instance, placeholders: tuple[str, ...]
-) -> list[str]:
-    """The placeholders that show a field hidden from the caller."""
-    access = field_access(who, instance)
-    if access is None:
-        return []
-    hidden = {path for path, level in access.items() if level is Access.HIDDEN}
-    out = []
-    for name in placeholders:
-        if name.startswith(("instance.", "approver.")):
-            continue
-        top = name.split(".", 1)[0]
-        paths = {name, top}
-        paths |= {p[: -len(s)] for p in (name, top) for s in _SUFFIXES if p.endswith(s)}
-        if name.endswith(".row"):
-            paths.add(name[: -len(".row")])
-        if paths & hidden:
-            out.append(name)
-    return out
-
-
-def documents_of(uow: SqlUnitOfWork, who: Caller, instance_id: str) -> list[dict[str, Any]]:
-    """The request's documents, each saying whether the caller may download it."""
-    with uow:
-        instance = access_instance(uow, who, instance_id)
-        found = uow.documents.of_instance(instance_id)
-        used = _placeholders(uow, found)
-    base = f"/api/v1/instances/{instance_id}/documents"
-    out = []
-    for d in found:
-        hidden = hidden_placeholders(who, instance, used.get((d.template_key, d.from_version), ()))
-        out.append(
-            {
-                "id": d.id,
-                "status": d.status,
-                "filename": d.filename,
-                "created_at": d.created_at,
-                "finished_at": d.finished_at,
-                "docx": f"{base}/{d.id}" if d.has_docx else None,
-                "pdf": f"{base}/{d.id}?format=pdf" if d.has_pdf else None,
-                "pdf_wanted": d.pdf_wanted,
-                "pdf_note": d.pdf_note,
-                "error": d.error,
-                "may_download": not hidden,
-            }
-        )
-    return out
-
-
-def _placeholders(
-    uow: SqlUnitOfWork, found: list[Document]
-) -> dict[tuple[str, int], tuple[str, ...]]:
-    out: dict[tuple[str, int], tuple[str, ...]] = {}
-    for d in found:
-        key = (d.template_key, d.from_version)
-        if key not in out:
-            template = uow.documents.template_at(*key)
-            out[key] = template.placeholders if template is not None else ()
-    return out
-
-
-def download(
-    uow: SqlUnitOfWork, who: Caller, instance_id: str, document_id: str, kind: str = "docx"
-) -> tuple[str, str, bytes]:
-    """(file name, content type, bytes) of a request's document, as .docx or PDF."""
-    with uow:
-        instance = access_instance(uow, who, instance_id)
-        try:
-            document, content = uow.documents.content(instance_id, document_id, kind)
-        except KeyError:
-            raise UnknownDocument(
-                f"instance {instance_id!r} has no {kind} document {document_id!r}",
-                instance_id=instance_id,
-                document_id=document_id,
-            ) from None
-        used = _placeholders(uow, [document]).get((document.template_key, document.from_version))
-    hidden = hidden_placeholders(who, instance, used or ())
-    if hidden:
-        raise DocumentHidden(
-            "the document shows fields that are hidden from you: " + ", ".join(hidden),
-            instance_id=instance_id,
-            placeholders=hidden,
-        )
-    if kind == "pdf":
-        return document.filename.rsplit(".", 1)[0] + ".pdf", PDF, content
-    return document.filename, DOCX, content

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from signoff.api.deps import CallerDep, ServicesDep
-from signoff.documents import library
+from signoff.documents import library, requested
 from signoff.documents.validate import Limits
 
 router = APIRouter(tags=["documents"])
@@ -103,7 +103,21 @@ def preview(instance_id: str, who: CallerDep, svc: ServicesDep) -> dict[str, Any
 def list_documents(instance_id: str, who: CallerDep, svc: ServicesDep) -> list[dict[str, Any]]:
     """Made when the request was approved (pending, done or failed), each with its download
     links and whether you may download it."""
-    return library.documents_of(svc.uow(), who, instance_id)
+    return requested.documents_of(svc.uow(), who, instance_id)
+
+
+@router.post(
+    "/instances/{instance_id}/documents",
+    status_code=202,
+    summary="Make an approved request's document again",
+)
+def make_again(instance_id: str, who: CallerDep, svc: ServicesDep) -> dict[str, Any]:
+    """For administrators, the template's admins and the owning app: after fixing a template
+    whose document failed, or uploading one after the approval. The answer is the new
+    document, pending; the worker makes it from the template that applies to the request
+    now and announces it (`document.generated` or `document.failed`). Earlier documents
+    stay listed. 409 `instance_not_approved` for a request that is not approved."""
+    return requested.make_again(svc.uow(), svc.clock, who, instance_id)
 
 
 @router.get("/instances/{instance_id}/documents/{document_id}", summary="Download a document")
@@ -115,7 +129,7 @@ def download(
     kind: Annotated[Literal["docx", "pdf"], Query(alias="format")] = "docx",
 ) -> Response:
     """The .docx (or `?format=pdf`). Refused (403) when it shows fields hidden from you."""
-    name, media_type, content = library.download(svc.uow(), who, instance_id, document_id, kind)
+    name, media_type, content = requested.download(svc.uow(), who, instance_id, document_id, kind)
     return Response(
         content,
         media_type=media_type,
