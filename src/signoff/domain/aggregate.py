@@ -241,6 +241,9 @@ class InstanceState:
         """Keep the journal of the latest personal approval until something decisive follows."""
         if type(event) in _NEUTRAL:
             return
+        if self.status is not InstanceStatus.PENDING:  # finished or sent back: nothing to take
+            self.undo = None
+            return
         if isinstance(event, TaskApproved) and event.auto is None:
             task = self.tasks[event.task_id]
             if task.kind is not TaskKind.DELEGATED and event.actor == task.assignee:

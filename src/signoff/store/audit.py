@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from signoff.domain.events import Event, event_from_dict, event_to_dict, status_after
+from signoff.store.prepared import inserting
 from signoff.store.schema import audit, instances
 
 GENESIS = "0" * 64
@@ -90,9 +91,15 @@ def audit_events(conn: Connection, instance_id: str) -> list[Event]:
     ]
 
 
+_insert = inserting(
+    audit,
+    "instance_id seq event_id type actor at from_status to_status data prev_hash hash".split(),
+)
+
+
 def write_audit(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(insert(audit), rows)
+        _insert.executemany(conn, rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, insert, select, update
 
 from signoff.domain.directory import Delegation, Department, Principal, stand_in_of
+from signoff.store.prepared import Prepared
 from signoff.store.schema import (
     delegations,
     department_heads,
@@ -41,6 +42,8 @@ class DirectoryCache:
 
 
 _caches: dict[str, DirectoryCache] = {}
+# every unit of work asks it (signoff.store.prepared: compiled once, run on the driver)
+_generation = Prepared(select(directory_version.c.generation).where(directory_version.c.id == 1))
 
 
 def shared_cache(url: str) -> DirectoryCache:
@@ -58,10 +61,8 @@ class SqlDirectory:
     def _cache(self) -> DirectoryCache:
         cache = self._shared
         if not self._checked:
-            generation = self.conn.execute(
-                select(directory_version.c.generation).where(directory_version.c.id == 1)
-            ).scalar()
-            current = generation or 0
+            row = _generation.one_or_none(self.conn, {})
+            current = row.generation if row is not None else 0
             if cache.generation != current:
                 with cache.lock:
                     cache.principals.clear()

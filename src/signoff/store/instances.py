@@ -24,6 +24,7 @@ from signoff.domain.snapshot import dump_state, load_instance
 from signoff.domain.states import CancelReason, TaskKind, TaskStatus
 from signoff.domain.templates import Template
 from signoff.store.audit import audit_rows, write_audit
+from signoff.store.prepared import Prepared, inserting
 from signoff.store.schema import ccs, instances, outbox, tasks
 
 _TASK_COLUMNS = (
@@ -46,7 +47,7 @@ _TASK_COLUMNS = (
 )
 _UPDATABLE = tuple(c for c in _TASK_COLUMNS if c not in ("id", "node_id", "created_at"))
 
-_task_update = (
+_task_update = Prepared(
     update(tasks)
     .where(tasks.c.id == bindparam("_id"))
     .values({c: bindparam(c) for c in _UPDATABLE})
@@ -55,11 +56,12 @@ _task_update = (
 
 _task_tuple = attrgetter(*_TASK_COLUMNS)
 
-# statements built once: SQLAlchemy then finds their compiled form without rebuilding them
-_load = select(instances).where(instances.c.id == bindparam("id"))
-_load_locked = _load.with_for_update()
-_load_tasks = select(tasks).where(tasks.c.instance_id == bindparam("id"))
-_save = (
+# every command runs these: compiled once, run on the driver (signoff.store.prepared)
+_select = select(instances).where(instances.c.id == bindparam("id"))
+_load = Prepared(_select)
+_load_locked = Prepared(_select.with_for_update())
+_load_tasks = Prepared(select(tasks).where(tasks.c.instance_id == bindparam("id")))
+_save = Prepared(
     update(instances)
     .where(instances.c.id == bindparam("_id"), instances.c.version == bindparam("_version"))
     .values(
@@ -81,9 +83,11 @@ _save = (
         }
     )
 )
-_insert_tasks = insert(tasks)
-_insert_ccs = insert(ccs)
-_insert_outbox = insert(outbox)
+_insert_tasks = inserting(tasks, ("instance_id", "template_key", *_TASK_COLUMNS))
+_insert_ccs = inserting(ccs, ("instance_id", "principal_id", "at"))
+_insert_outbox = inserting(
+    outbox, ("event_id", "instance_id", "template_key", "type", "at", "actor", "audience", "data")
+)
 
 
 def task_from_row(row: Any) -> Task:
@@ -123,10 +127,10 @@ class SqlInstanceRepository:
 
     def get(self, instance_id: str, *, lock: bool = True) -> Instance:
         query = _load_locked if lock and self.lock_rows else _load
-        row = self.conn.execute(query, {"id": instance_id}).one_or_none()
+        row = query.one_or_none(self.conn, {"id": instance_id})
         if row is None:
             raise UnknownInstance(f"no instance {instance_id!r}", instance_id=instance_id)
-        task_rows = self.conn.execute(_load_tasks, {"id": instance_id})
+        task_rows = _load_tasks.all(self.conn, {"id": instance_id})
         loaded_tasks = [task_from_row(r) for r in task_rows]
         instance = load_instance(
             instance_id=row.id,
@@ -191,8 +195,7 @@ class SqlInstanceRepository:
         values["audit_head"] = new_head
         values["_id"] = instance.id
         values["_version"] = version
-        result = self.conn.execute(_save, values)
-        if result.rowcount != 1:
+        if _save.execute(self.conn, values) != 1:
             raise VersionConflict(
                 f"instance {instance.id} changed since version {version}",
                 instance_id=instance.id,
@@ -222,13 +225,13 @@ class SqlInstanceRepository:
                 values["_id"] = task.id
                 changed.append(values)
         if new:
-            self.conn.execute(_insert_tasks, new)
+            _insert_tasks.executemany(self.conn, new)
         if changed:
-            self.conn.execute(_task_update, changed)
+            _task_update.executemany(self.conn, changed)
         if len(instance.cc) > old_cc:
             at = instance.updated_at
-            self.conn.execute(
-                _insert_ccs,
+            _insert_ccs.executemany(
+                self.conn,
                 [
                     {"instance_id": instance.id, "principal_id": p, "at": at}
                     for p in instance.cc[old_cc:]
@@ -237,7 +240,7 @@ class SqlInstanceRepository:
         write_audit(self.conn, audit)
         notices = notices_for(instance, events)
         if notices:
-            self.conn.execute(_insert_outbox, [outbox_row(n) for n in notices])
+            _insert_outbox.executemany(self.conn, [outbox_row(n) for n in notices])
         self._loaded[instance.id] = (
             instance.version,
             instance.status.value,
