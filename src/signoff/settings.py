@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     nats_stream: str = Field("SIGNOFF", description="the JetStream stream (subjects signoff.>)")
     webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
     retry_window_hours: float = Field(24.0, gt=0, description="then a delivery is dead-lettered")
+    event_retention_days: float = Field(
+        7.0, ge=0, description="delivered notices are forgotten after (0: kept for good)"
+    )
     retry_base_seconds: float = Field(5.0, gt=0, description="first retry delay; doubles")
     delivery_lease_seconds: float = Field(
         60.0, gt=0, description="a claimed delivery is retried by others after this (worker died)"

@@ -38,6 +38,7 @@ from signoff.service.ports import Clock
 from signoff.settings import Settings
 from signoff.store import outbox as box
 from signoff.store.database import Database
+from signoff.store.retention import prune_events
 from signoff.store.schema import principals, tasks, webhook_endpoints
 from signoff.store.uow import SqlUnitOfWork
 
@@ -257,6 +258,16 @@ class Dispatcher:
                 log.warning("timeout of task %s not fired: %s", task_id, error)
         return fired
 
+    # ---- retention ------------------------------------------------------------------------
+
+    def prune_once(self, limit: int = 1000) -> int:
+        """Forget delivered notices older than the retention (sync; store/retention.py)."""
+        days = self.settings.event_retention_days
+        if not days:
+            return 0
+        with self.db.writer() as conn:
+            return prune_events(conn, self.clock.now() - timedelta(days=days), limit)
+
     # ---- presence -------------------------------------------------------------------------
 
     def write_presence(self) -> None:
@@ -299,6 +310,7 @@ class Dispatcher:
         if self.routing.mail:
             self._spawn("mail", self._every(1.0, lambda: asyncio.to_thread(self.deliver_mail_once)))
         self._spawn("timers", self._every(1.0, lambda: asyncio.to_thread(self.fire_timers_once)))
+        self._spawn("retention", self._every(60.0, lambda: asyncio.to_thread(self.prune_once)))
         for number, step in enumerate(self.steps):
             self._spawn(f"step-{number}", self._every(1.0, _in_thread(step)))
 

@@ -320,6 +320,7 @@ feeds = Table(  # who hears which relayed notice: what a reconnecting WebSocket 
     metadata,
     _id("principal_id", primary_key=True),
     Column("position", BigInteger, primary_key=True),
+    Index("ix_feeds_position", "position"),  # forgetting old notices (store/retention.py)
 )
 
 deliveries = Table(  # one notice to one receiver of one sink, retried until delivered or dead
