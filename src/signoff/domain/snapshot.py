@@ -41,25 +41,34 @@ _ENUMS: dict[str, type[Enum]] = {
 
 
 def encode(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float):
+    kind = type(value)
+    if kind is str or kind is int or value is None or kind is bool or kind is float:
         return value
-    if isinstance(value, Enum):
-        return {"$e": type(value).__name__, "v": value.value}
-    if isinstance(value, str):
-        return value
-    if isinstance(value, datetime):
-        return {"$dt": value.isoformat()}
-    if isinstance(value, tuple):
-        return {"$t": [encode(v) for v in value]}
-    if isinstance(value, frozenset):
-        return {"$fs": sorted(encode(v) for v in value)}
-    if isinstance(value, list):
-        return [encode(v) for v in value]
-    if isinstance(value, dict):
-        return {k: encode(v) for k, v in value.items()}
-    if isinstance(value, NodeRun):
-        return {"$run": {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
-    raise TypeError(f"cannot encode {type(value).__name__}")
+    encoder = _ENCODERS.get(kind)
+    if encoder is None:
+        raise TypeError(f"cannot encode {kind.__name__}")
+    return encoder(value)
+
+
+def _enum(value: Enum) -> dict[str, Any]:
+    return {"$e": type(value).__name__, "v": value.value}
+
+
+def _run_tagged(value: NodeRun) -> dict[str, Any]:
+    return {"$run": {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+
+
+# by exact type: the undo journal holds many small values, and a dict lookup beats a chain of
+# isinstance checks
+_ENCODERS: dict[type, Any] = {
+    datetime: lambda v: {"$dt": v.isoformat()},
+    tuple: lambda v: {"$t": [encode(x) for x in v]},
+    frozenset: lambda v: {"$fs": sorted(encode(x) for x in v)},
+    list: lambda v: [encode(x) for x in v],
+    dict: lambda v: {k: encode(x) for k, x in v.items()},
+    NodeRun: _run_tagged,
+    **dict.fromkeys(_ENUMS.values(), _enum),
+}
 
 
 def decode(value: Any) -> Any:
