@@ -116,10 +116,13 @@ class Dispatcher:
             done = await asyncio.to_thread(self.relay_once)
             if not done:
                 break
-            total += done.last - done.first + 1
+            count = done.last - done.first + 1
+            total += count
             await self.signal.publish(done.last)
             for event in self._deliver.values():
                 event.set()
+            if count < box.RELAY_BATCH:
+                break  # that was all: no second write transaction to find nothing
         return total
 
     # ---- sinks ----------------------------------------------------------------------------
@@ -142,7 +145,13 @@ class Dispatcher:
                             "delivery %s of %s dead-lettered: %s", item.id, item.event_id, error
                         )
 
+    def _idle(self, sink: str) -> bool:
+        with self.db.reader() as conn:
+            return not box.has_due(conn, sink, self.clock.now())
+
     def _claim_webhooks(self) -> list[tuple[box.Delivery, Any, Any]]:
+        if self._idle("webhook"):
+            return []
         with self.db.writer() as conn:
             items = box.claim(conn, "webhook", self.clock.now(), self.lease)
             if not items:
@@ -179,6 +188,8 @@ class Dispatcher:
         return len(results)
 
     def _claim_nats(self) -> list[tuple[box.Delivery, Any]]:
+        if self._idle("nats"):
+            return []
         with self.db.writer() as conn:
             items = box.claim(conn, "nats", self.clock.now(), self.lease, limit=200)
             rows = box.notices(conn, {i.event_id for i in items}) if items else {}
@@ -206,6 +217,8 @@ class Dispatcher:
         if not self.routing.mail:
             return 0
         now = self.clock.now()
+        if self._idle("mail"):
+            return 0
         with self.db.writer() as conn:
             due = box.claim_mail(conn, now, self.lease)
             if not due:

@@ -48,6 +48,7 @@ from signoff.store.schema import (
     webhook_endpoints,
 )
 
+RELAY_BATCH = 500  # notices relayed per transaction
 MAIL_TYPES = frozenset({"task.assigned", "task.timed_out", "instance.urged"})
 
 
@@ -91,7 +92,7 @@ def _lock_position(conn: Connection) -> int:
     return int(position or 0)
 
 
-def relay(conn: Connection, now: datetime, routing: Routing, limit: int = 500) -> Relayed:
+def relay(conn: Connection, now: datetime, routing: Routing, limit: int = RELAY_BATCH) -> Relayed:
     """Give positions to committed, unrelayed notices and fan them out (in the caller's
     transaction; commit it to publish)."""
     last = _lock_position(conn)
@@ -203,6 +204,18 @@ class Delivery:
     target: str
     attempts: int  # including this one
     created_at: datetime
+
+
+def has_due(conn: Connection, sink: str, now: datetime) -> bool:
+    """Whether a sink has a pending delivery due (a read on `ix_deliveries_due`: idle
+    workers ask it first and take no write lock — on SQLite the one writer the commands
+    queue for — when there is nothing to claim)."""
+    due = exists().where(
+        deliveries.c.sink == sink,
+        deliveries.c.status == "pending",
+        deliveries.c.next_attempt_at <= now,
+    )
+    return bool(conn.execute(select(due)).scalar())
 
 
 def claim(
