@@ -120,6 +120,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/instances/{instance_id}/copy"): Rule(Scope.INSTANCE),
     # designers only, among those who see the request (tests/api/test_documents.py)
     ("POST", "/api/v1/instances/{instance_id}/document/preview"): Rule(Scope.INSTANCE),
+    ("POST", "/api/v1/instances/{instance_id}/documents"): Rule(Scope.INSTANCE),
     ("GET", "/api/v1/instances/{instance_id}/documents"): Rule(Scope.INSTANCE),
     # and only with every field the document shows visible (tests/api/test_documents.py)
     ("GET", "/api/v1/instances/{instance_id}/documents/{document_id}"): Rule(Scope.INSTANCE),
