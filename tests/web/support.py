@@ -60,6 +60,7 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    database_url: str = ""  # the database it serves (tests may write to it directly)
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -129,7 +130,7 @@ def serve(
     args = [a.replace("{port}", str(port)) for a in command]
     with log.open("wb") as out:
         process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603  # our own command line
-    server = Server(f"http://127.0.0.1:{port}{prefix}/", process, log)
+    server = Server(f"http://127.0.0.1:{port}{prefix}/", process, log, database_url)
     try:
         _wait_until_up(server)
         yield server

@@ -29,12 +29,13 @@ def save(page: Any) -> None:
     expect(page.get_by_text("Draft saved")).to_be_visible()
 
 
-def click_each(page: Any, selector: str) -> int:
-    """Select every card in turn (each click re-renders the tree or list)."""
-    count = page.locator(selector).count()
-    for i in range(count):
-        page.locator(selector).nth(i).click()
-    return count
+def click_each(page: Any, selector: str, at_least: int) -> None:
+    """Select every card in turn (each click re-renders the tree or list), once at least
+    `at_least` of them are there (a count read at once could be of a tree not drawn yet)."""
+    cards = page.locator(selector)
+    expect(cards.nth(at_least - 1)).to_be_visible()
+    for i in range(cards.count()):
+        cards.nth(i).click()
 
 
 @pytest.mark.parametrize("key", EXAMPLES)
@@ -43,11 +44,11 @@ def test_an_example_template_opened_in_the_designers_saves_unchanged(
 ) -> None:
     page = designer(new_page, key, source="published")
     expect(page.locator(".check-status")).to_have_text("No problems")
-    assert click_each(page, ".fd-card") >= 5
+    click_each(page, ".fd-card", at_least=5)
     page.get_by_role("button", name="Preview").click()
     page.get_by_role("button", name="Back to editing").click()
     page.get_by_role("tab", name="Flow").click()
-    assert click_each(page, ".fl-canvas button.fl-node-main, .fl-canvas .fl-pill") >= 4
+    click_each(page, ".fl-canvas button.fl-node-main, .fl-canvas .fl-pill", at_least=4)
     page.get_by_role("tab", name="Basics & settings").click()
     expect(page.get_by_label("Name", exact=True)).to_have_value(
         json.loads((ROOT / "examples" / "templates" / f"{key}.json").read_text())["name"]
@@ -201,13 +202,15 @@ def test_an_open_add_menu_stays_open_when_the_names_arrive(
     expect(page.locator(".me-name")).to_have_text("黄莉")
     held: list[Any] = []
     page.route("**/api/v1/directory/departments*", lambda route: held.append(route))
-    page.goto(server.url + "#/admin/templates/leave?tab=flow&source=published")
+    # the designer asks for the departments as it opens (and they are held)
+    with page.expect_request("**/api/v1/directory/departments*"):
+        page.goto(server.url + "#/admin/templates/leave?tab=flow&source=published")
     add = page.get_by_role("button", name="Add a node after 直属主管")
     add.click()
     expect(add).to_have_attribute("aria-expanded", "true")
     page.evaluate("document.querySelector('.fl-tree > .fl-seq').dataset.old = 'yes'")
-    page.wait_for_timeout(200)  # the departments are asked for, and held
-    assert held, "the designer did not ask for the departments"
+    # (the held route reached us before the answers to the calls made since the request)
+    assert held, "the departments were asked for but not held"
     for route in held:
         route.continue_()
     # the tree is drawn again with the names …

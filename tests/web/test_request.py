@@ -191,7 +191,7 @@ def test_markup_in_a_form_value_a_comment_and_a_title_is_shown_as_text(
     inbox = new_page("u-zhangsan", path="#/inbox/mine")
     expect(inbox.get_by_role("link", name=f"{MARKUP}（<b>B</b>）").first).to_be_visible()
     for shown in (page, inbox):
-        assert shown.locator("img, b").count() == 0
+        expect(shown.locator("img, b")).to_have_count(0)
         assert shown.evaluate("window.__xss") is None
 
 
@@ -230,7 +230,7 @@ def test_someone_who_takes_no_part_and_types_the_url_is_told_plainly(
         expect(main).not_to_contain_text("may not see it")  # the server's words, not shown
         expect(main).not_to_contain_text("私事")
         expect(page.locator(".me-name")).to_have_text("王五")  # signed in, the header is there
-        assert title in page.title()
+        expect(page).to_have_title(re.compile(re.escape(title)))
         main.get_by_role("link", name=back).click()
         page.wait_for_url(re.compile("#/inbox/pending$"))
         page.context.close()

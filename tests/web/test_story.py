@@ -170,7 +170,8 @@ def test_a_leave_template_is_designed_requested_approved_returned_and_resubmitte
     act(page, "Resubmit")
     page.wait_for_url(re.compile("resubmit="))
     # the form's text box, not the request page's read-only field that may still be shown
-    expect(page.get_by_role("button", name="Resubmit")).to_be_visible()
+    # (its "Resubmit" button too: the heading says which page it is)
+    expect(page.get_by_role("heading", name="Resubmit: 请假（全流程）")).to_be_visible()
     note = page.get_by_role("textbox", name="病假说明")
     expect(note).to_have_value("发烧，医生建议休息")
     note.fill("发烧，附医院诊断证明编号 2026-1234")

@@ -10,9 +10,14 @@ import { card, confirmDialog, empty, openDialog, toast } from '../components/ui.
 export async function render(content) {
   const list = h('div', { class: 'table-wrap' });
   const fresh = h('div', { 'aria-live': 'polite' });
+  let loads = 0;
 
   async function show() {
+    // the first list may answer after the one asked once an app was made: only the newest
+    // one is shown
+    const mine = ++loads;
     const apps = await get('apps');
+    if (mine !== loads) return;
     replace(list, apps.length ? h('table', { class: 'data' },
       h('thead', {}, h('tr', {}, [t('apps.name'), t('apps.id'), t('apps.key'), t('apps.templates'),
         t('apps.created'), ''].map((x) => h('th', {}, x)))),

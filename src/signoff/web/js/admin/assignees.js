@@ -91,14 +91,19 @@ export function assigneesEditor(node, key, fields, { onChange, onStructure, cc =
 }
 
 function optionSelect(rule, key, label, load, pick) {
-  const input = h('select', { id: uid('opt'), onchange: () => { rule[key] = input.value; pick(); } },
-    h('option', { value: '' }, t('form.choose')));
+  // disabled until its options are there: a choice made before would be of nothing
+  const input = h('select', { id: uid('opt'), disabled: true, 'aria-busy': 'true',
+    onchange: () => { rule[key] = input.value; pick(); } },
+  h('option', { value: '' }, t('form.choose')));
   if (rule[key]) input.append(h('option', { value: rule[key], selected: true }, rule[key]));
-  load().then((items) => {
+  load().catch(() => []).then((items) => {
     for (const item of items) {
       if (item === rule[key]) continue;
       input.append(h('option', { value: item }, item));
     }
+  }).finally(() => {
+    input.disabled = false;
+    input.removeAttribute('aria-busy');
   });
   return h('div', { class: 'row' }, h('label', { for: input.id }, label), input);
 }

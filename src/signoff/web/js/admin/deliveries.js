@@ -19,6 +19,8 @@ export async function render(content) {
   let shown = [];
   const pages = [null]; // the `before` of each page seen
   let page = 0;
+  let loading = Promise.resolve(); // the newest show(): what "Replay all" waits for
+  let loads = 0;
 
   const status = h('select', { id: 'dead-status', onchange: () => restart() },
     ['dead', 'pending', 'delivered', ''].map((s) => h('option', { value: s },
@@ -45,14 +47,33 @@ export async function render(content) {
     show();
   }
 
-  async function show() {
+  function show() {
+    loading = load();
+    return loading;
+  }
+
+  /** The list as the newest show() leaves it (a filter may change while waiting). */
+  async function settled() {
+    let current;
+    do {
+      current = loading;
+      await current;
+    } while (current !== loading);
+  }
+
+  // a filter changed while a page loads: only the newest answer is shown
+  async function load() {
+    const mine = ++loads;
+    let found;
     try {
-      shown = await get('deliveries', { status: status.value, sink: sink.value,
+      found = await get('deliveries', { status: status.value, sink: sink.value,
         before: pages[page] || undefined, limit: PAGE });
     } catch (error) {
-      replace(list, errorBox(error));
+      if (mine === loads) replace(list, errorBox(error));
       return;
     }
+    if (mine !== loads) return;
+    shown = found;
     const dead = (d) => d.status === 'dead';
     replace(list, shown.length ? h('table', { class: 'data' },
       h('thead', {}, h('tr', {}, [h('span', { class: 'sr-only' }, t('dead.pick')), t('dead.event'),
@@ -89,8 +110,10 @@ export async function render(content) {
       h('button', { type: 'button', class: 'btn', onclick: () => show() }, t('dead.refresh')),
       h('button', { type: 'button', class: 'btn', onclick: () => replay([...picked]) },
         t('dead.replayPicked')),
-      h('button', { type: 'button', class: 'btn btn-primary', onclick: () => replay(shown
-        .filter((d) => d.status === 'dead').map((d) => d.id)) }, t('dead.replayAll'))),
+      h('button', { type: 'button', class: 'btn btn-primary', onclick: async () => {
+        await settled(); // a click before the list has come must not replay nothing
+        await replay(shown.filter((d) => d.status === 'dead').map((d) => d.id));
+      } }, t('dead.replayAll'))),
     h('p', { class: 'hint' }, t('dead.hint')),
     list, pager));
   await show();

@@ -44,9 +44,13 @@ export async function render(content) {
   } }, t('dir.import'));
 
   const people = h('div', { class: 'table-wrap' });
+  let loads = 0;
   async function showPeople() {
+    // the first list may answer after the one asked after an import: the newest one wins
+    const mine = ++loads;
     const [list, names] = await Promise.all([get('directory/principals', { limit: 500 }),
       departmentNames()]);
+    if (mine !== loads) return;
     replace(people, h('table', { class: 'data' },
       h('thead', {}, h('tr', {}, [t('dir.id'), t('dir.name'), t('dir.department'),
         t('dir.position'), t('dir.email')].map((x) => h('th', {}, x)))),

@@ -16,6 +16,7 @@ export async function render(content) {
   const fresh = h('div', { 'aria-live': 'polite' });
   let apps = [];
   let loading = Promise.resolve();
+  let loads = 0;
 
   function showSecret(title, secret) {
     replace(fresh, h('div', { class: 'card fresh-key', role: 'alert' }, h('h3', {}, title),
@@ -24,15 +25,20 @@ export async function render(content) {
   }
 
   async function show() {
+    // shows overlap (one after a change while the first is under way): the newest wins
+    const mine = ++loads;
     let hooks = [];
+    let found;
     try {
-      apps = (await get('apps')).filter((app) => !app.revoked_at);
-      const lists = await Promise.all(apps.map((app) => get(`apps/${encodeURIComponent(app.id)}/webhooks`)));
+      found = (await get('apps')).filter((app) => !app.revoked_at);
+      const lists = await Promise.all(found.map((app) => get(`apps/${encodeURIComponent(app.id)}/webhooks`)));
       hooks = lists.flat();
     } catch (error) {
-      replace(list, errorBox(error));
+      if (mine === loads) replace(list, errorBox(error));
       return;
     }
+    if (mine !== loads) return;
+    apps = found;
     const appName = new Map(apps.map((app) => [app.id, app.name]));
     replace(list, hooks.length ? h('table', { class: 'data' },
       h('thead', {}, h('tr', {}, [t('hooks.url'), t('hooks.app'), t('hooks.events'),

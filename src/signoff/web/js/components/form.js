@@ -12,17 +12,19 @@ import { departmentNames } from '../core/state.js';
 import { editor, isMissing, shownIds, viewer } from './fields.js';
 
 /**
- * createForm(fields, {values, mode, access, onChange}) ->
+ * createForm(fields, {values, edited, mode, access, onChange}) ->
  *   {element, values(), edits(), setErrors(list) -> errors not placed, clearErrors()}
+ * `edited`: values changed already (shown instead of `values`, and counted as `edits()`).
  */
-export function createForm(fields, { values = {}, mode = 'edit', access = null, onChange } = {}) {
+export function createForm(fields, { values = {}, edited = {}, mode = 'edit', access = null,
+  onChange } = {}) {
   const original = JSON.parse(JSON.stringify(values || {}));
   const ctx = {
     slots: [], // {path: () => string, slot}
     names: new Map(),
     changed: () => { top.refresh(); if (onChange) onChange(); },
   };
-  const top = scope(fields, values || {}, {
+  const top = scope(fields, { ...(values || {}), ...edited }, {
     pathOf: (f) => f.id,
     levelOf: (f) => (access ? access[f.id] || 'read' : 'read'),
     editable: (f, level) => mode === 'edit' || level === 'write',
@@ -164,7 +166,10 @@ function fieldRow(f, value, level, rules, ctx) {
       viewer(f, value, ctx.names));
     control = holder;
     out.get = () => value;
-    out.refreshView = () => replace(holder, viewer(f, value, ctx.names));
+    // only a department's name arrives later: the other views are never drawn again
+    if (f.type === 'department') {
+      out.refreshView = () => replace(holder, viewer(f, value, ctx.names));
+    }
     label = h('div', { id: labelId, class: 'field-label' }, f.label);
   }
   const element = h('div', { class: ['field', `field-${f.type}`, editable ? 'is-editable' : null,

@@ -70,15 +70,18 @@ export function combobox({ label, multiple = false, value, search, labelOf, onCh
     if (li && li.id) input.setAttribute('aria-activedescendant', li.id);
   }
 
+  let searches = 0;
   const run = debounce(async () => {
     const query = input.value.trim();
+    const mine = ++searches;
     let found = [];
     try {
       found = await search(query);
     } catch {
       found = [];
     }
-    if (document.activeElement !== input) return;
+    // an older search answering late must not replace the options of what is typed now
+    if (mine !== searches || document.activeElement !== input) return;
     options = found.filter((o) => multiple ? !chosen.includes(o.id) : true);
     replace(list, options.length ? options.map((o, i) => h('li', {
       id: `${listId}-${i}`, role: 'option', class: 'combo-option', 'aria-selected': 'false',

@@ -169,3 +169,31 @@ export function newKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
+
+/** Save a file the API serves (documents) under `filename`: fetched with the session's
+ * token, then handed to the browser as a download. */
+export async function download(path, filename) {
+  const url = apiUrl(path);
+  const fetchIt = () => fetch(url, { headers: { Authorization: `Bearer ${session().access_token}` } });
+  let response = await fetchIt();
+  if (response.status === 401) {
+    await refresh();
+    response = await fetchIt();
+  }
+  if (!response.ok) {
+    let problem = null;
+    try {
+      problem = await response.json();
+    } catch {
+      problem = null;
+    }
+    throw new ApiError(response.status, problem);
+  }
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}

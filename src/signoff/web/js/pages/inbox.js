@@ -31,15 +31,19 @@ export async function render(main, route) {
   let page = 0;
   const selected = new Set();
 
-  const tabs = h('nav', { class: 'tabs', 'aria-label': t('inbox.boxes') });
-  function renderTabs() {
-    replace(tabs, BOXES.map((name) => h('a', {
+  // the tabs are made once; pushed counts change only their numbers (a tab being clicked
+  // is never replaced under the pointer)
+  const tabCounts = new Map(BOXES.map((name) => [name, h('span', { class: 'tab-count',
+    dataset: { count: name } })]));
+  const tabs = h('nav', { class: 'tabs', 'aria-label': t('inbox.boxes') },
+    BOXES.map((name) => h('a', {
       href: href(['inbox', name]), class: ['tab', name === box ? 'is-current' : null],
       'aria-current': name === box ? 'page' : null, dataset: { box: name },
-    }, t(`box.${name}`), h('span', { class: 'tab-count', dataset: { count: name } },
-      String(state.counts[name] ?? 0)))));
+    }, t(`box.${name}`), tabCounts.get(name))));
+  function showCounts() {
+    for (const [name, el] of tabCounts) replace(el, String(state.counts[name] ?? 0));
   }
-  renderTabs();
+  showCounts();
 
   const setFilter = (changes) => go(['inbox', box], { ...query, ...changes });
   const templateSelect = h('select', { id: 'filter-template', onchange: () =>
@@ -71,7 +75,12 @@ export async function render(main, route) {
 
   const list = h('ul', { class: 'items', 'aria-label': t(`box.${box}`) });
   const pager = h('nav', { class: 'pager', 'aria-label': t('inbox.paging') });
-  const batchBar = h('div', { class: 'batch', hidden: true });
+  const batchCount = h('span', {});
+  const batchBar = h('div', { class: 'batch', hidden: true }, batchCount,
+    h('button', { type: 'button', class: 'btn btn-primary', onclick: () => batch('approve') },
+      t('action.approve')),
+    h('button', { type: 'button', class: 'btn btn-danger', onclick: () => batch('reject') },
+      t('action.reject')));
   const body = h('div', { class: 'inbox-body' }, loading());
   // on a phone the filters fold away unless some are set
   const phone = window.matchMedia('(max-width: 720px)').matches;
@@ -83,23 +92,31 @@ export async function render(main, route) {
         t('nav.new')))),
     tabs, filterBox, batchBar, body));
 
+  // loads overlap (a live update while paging, say): only the newest one is shown, or an
+  // older answer arriving late would put back a page already left
+  let loads = 0;
   async function load() {
+    const mine = ++loads;
     try {
       const data = await request(`inbox/${box}`, { query: {
         template: query.template, status: query.status,
         since: query.since, until: query.until ? nextDay(query.until) : undefined,
         limit: size, cursor: cursors[page] || undefined,
       } });
+      if (mine !== loads) return;
       setCounts(data.counts);
       await ensureNames(data.items.map((item) => item.applicant_id));
-      showItems(data);
+      if (mine === loads) showItems(data);
     } catch (error) {
-      replace(body, errorBox(error));
+      if (mine === loads) replace(body, errorBox(error));
     }
   }
 
   function showItems(data) {
-    selected.clear();
+    // what is ticked stays ticked when the list is drawn again (a live update): only the
+    // tasks no longer listed are let go
+    const listed = new Set(data.items.map((entry) => entry.task_id));
+    for (const id of [...selected]) if (!listed.has(id)) selected.delete(id);
     updateBatch();
     if (!data.items.length) {
       replace(body, empty(filtered ? t('inbox.noMatch') : t(`inbox.empty.${box}`)));
@@ -119,7 +136,7 @@ export async function render(main, route) {
   function item(entry) {
     const link = href(['requests', entry.instance_id]);
     const check = box === 'pending' && entry.task_status === 'pending'
-      ? h('input', { type: 'checkbox', class: 'pick',
+      ? h('input', { type: 'checkbox', class: 'pick', checked: selected.has(entry.task_id),
         'aria-label': t('inbox.select', { title: entry.title }),
         onchange: (event) => {
           if (event.target.checked) selected.add(entry.task_id);
@@ -146,11 +163,7 @@ export async function render(main, route) {
 
   function updateBatch() {
     batchBar.hidden = box !== 'pending' || selected.size === 0;
-    replace(batchBar, h('span', {}, t('inbox.selected', { n: selected.size })),
-      h('button', { type: 'button', class: 'btn btn-primary', onclick: () => batch('approve') },
-        t('action.approve')),
-      h('button', { type: 'button', class: 'btn btn-danger', onclick: () => batch('reject') },
-        t('action.reject')));
+    replace(batchCount, t('inbox.selected', { n: selected.size }));
   }
 
   async function batch(action) {
@@ -173,7 +186,7 @@ export async function render(main, route) {
 
   const reload = debounce(load, 300);
   const offs = [
-    on('counts', renderTabs),
+    on('counts', showCounts),
     on('live', () => { if (page === 0) reload(); }),
   ];
   await load();

@@ -8,6 +8,7 @@ import { request } from '../core/api.js';
 import { ensureNames, nameOf, on, state, templateDoc } from '../core/state.js';
 import { approvalAccess } from '../core/template.js';
 import { actionBar } from '../components/actions.js';
+import { documentsCard } from '../components/documents.js';
 import { createForm } from '../components/form.js';
 import { renderTimeline, timelinePeople } from '../components/timeline.js';
 import { avatar, card, loading, notFoundPage, statusBadge, toast } from '../components/ui.js';
@@ -15,33 +16,50 @@ import { avatar, card, loading, notFoundPage, statusBadge, toast } from '../comp
 export async function render(main, route) {
   const id = route.parts[1];
   let shownVersion = null;
-  let busy = false;
+  let shownForm = null;
+  let asked = 0;
+  let shownLoad = 0;
+  let own = 0; // loads under way that this person's own command asked for
+  let documents = null; // the documents card shown (refilled when one is made)
   replace(main, loading());
 
+  // Loads overlap (a live message while the person's own command reloads): an answer older
+  // than the one on the page is dropped, or it would put back what was replaced. A live
+  // message about a version already shown (one that was on its way when the page loaded, or
+  // the echo of this person's own command) changes nothing: the page is not drawn again
+  // under the person's hands.
   async function load({ quiet = false } = {}) {
-    busy = true;
+    const mine = ++asked;
+    if (!quiet) own += 1;
+    let instance;
+    let template;
     try {
-      const { body: instance } = await request(`instances/${encodeURIComponent(id)}`,
-        { raw: true });
-      const template = await templateDoc(instance.template_key, instance.template_version);
+      ({ body: instance } = await request(`instances/${encodeURIComponent(id)}`, { raw: true }));
+      template = await templateDoc(instance.template_key, instance.template_version);
       await ensureNames(timelinePeople(instance));
-      if (quiet && shownVersion !== null && instance.version !== shownVersion) {
-        toast(t('request.updated'), 'info');
-      }
-      shownVersion = instance.version;
-      show(instance, template);
     } finally {
-      busy = false;
+      if (!quiet) own -= 1;
     }
+    if (mine < shownLoad) return;
+    if (quiet && shownVersion !== null && instance.version <= shownVersion) return;
+    shownLoad = mine;
+    // "updated" is about someone else: not while this person's own command reloads
+    if (quiet && shownVersion !== null && !own) toast(t('request.updated'), 'info');
+    shownVersion = instance.version;
+    show(instance, template, quiet ? shownForm : null);
   }
 
-  function show(instance, template) {
+  /** `before`: the form shown until now; what the approver changed in it and may still
+   * write is kept (someone else acting must not wipe out what is being typed). */
+  function show(instance, template, before) {
     document.title = `${instance.title || template.name} · ${t('app.name')}`;
     const me = state.me;
     const mineNow = instance.pending.some((task) => task.assignee === me.principal_id);
     const access = approvalAccess(template, instance, me);
-    const form = createForm(template.form.fields, { values: instance.form, mode: 'view',
-      access: mineNow ? access : hiddenOnly(access) });
+    const edited = mineNow && before ? writable(before.edits(), access) : {};
+    const form = createForm(template.form.fields, { values: instance.form, edited,
+      mode: 'view', access: mineNow ? access : hiddenOnly(access) });
+    shownForm = form;
     const bar = actionBar({ instance, template, me, form, reload: () => load() });
     const applicant = nameOf(instance.applicant_id);
     const now = instance.pending;
@@ -60,7 +78,10 @@ export async function render(main, route) {
           h('div', { class: 'summary-who' }, applicant),
           h('div', { class: 'muted small' }, template.name,
             instance.serial ? ` · ${instance.serial}` : '',
-            instance.submitted_at ? ` · ${formatTime(instance.submitted_at)}` : ''))),
+            instance.submitted_at ? ` · ${formatTime(instance.submitted_at)}` : ''),
+          instance.external ? h('div', { class: 'mirrored hint' }, t('request.mirrored', {
+            system: t(`system.${instance.external.source.split(':')[0]}`),
+            id: instance.external.id })) : null)),
       h('div', { class: 'summary-status' }, statusBadge(instance.status)),
       now.length ? h('section', { class: 'summary-now', 'aria-labelledby': 'now-title' },
         h('h2', { id: 'now-title' }, t('request.now')),
@@ -74,14 +95,16 @@ export async function render(main, route) {
           ? h('p', { class: 'hint' }, t('request.writableHint')) : null, form.element),
         bar ? h('div', { class: 'sticky-actions' }, bar) : null),
       h('aside', { class: 'split-side' },
-        card(t('request.timeline'), renderTimeline(instance, template))))));
+        card(t('request.timeline'), renderTimeline(instance, template)),
+        (documents = documentsCard(instance, template, me)).element))));
   }
 
-  const reload = debounce(() => {
-    if (!busy) load({ quiet: true }).catch(() => {});
-  }, 200);
+  const reload = debounce(() => { load({ quiet: true }).catch(() => {}); }, 200);
   const off = on('live', (message) => {
-    if (message.instance_id === id && message.position !== undefined) reload();
+    if (message.instance_id !== id || message.position === undefined) return;
+    // a document does not change the request's version: only its card is drawn again
+    if (String(message.event).startsWith('document.')) documents?.refill();
+    else reload();
   });
   const stop = () => { off(); reload.cancel(); };
   try {
@@ -94,6 +117,12 @@ export async function render(main, route) {
     return undefined;
   }
   return stop;
+}
+
+/** The edits of fields (or table columns) this access still lets the person write. */
+function writable(edits, access) {
+  return Object.fromEntries(Object.entries(edits).filter(([path]) => access[path] === 'write'
+    || Object.keys(access).some((key) => key.startsWith(`${path}.`) && access[key] === 'write')));
 }
 
 /** Someone who does not act now sees the fields they may see, read-only. */
