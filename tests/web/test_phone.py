@@ -91,9 +91,14 @@ NAVIGATES = {"resubmit", "copy"}  # they leave the page: checked, not clicked
 def on_screen(control: Any) -> None:
     """Wholly inside the 390x844 screen (no sideways scrolling to reach it), and clickable:
     nothing covers it (Playwright's actionability checks, without the click)."""
-    control.click(trial=True)  # scrolls it into view (if it must), waits until it is still
-    box = control.bounding_box()
-    assert box is not None
+    box = None
+    for _ in range(20):  # a page that draws part of itself again (the flow designer, once
+        # its check answers) replaces the element between the two steps: measure the new one
+        control.click(trial=True)  # scrolls it into view (if it must), waits until it is still
+        box = control.bounding_box()
+        if box is not None:
+            break
+    assert box is not None, f"{control} never stayed on the page long enough to measure"
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_390["width"], box
     assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE_390["height"], box
 
